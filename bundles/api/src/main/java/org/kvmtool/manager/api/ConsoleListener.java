@@ -1,0 +1,10 @@
+package org.kvmtool.manager.api;
+
+/** Receives a console's output as it arrives. Called on the console thread: must not block. */
+public interface ConsoleListener {
+    void output(byte[] data);
+
+    /** The console ended (lkvm closed its side, or the console was closed). */
+    default void closed() {
+    }
+}
