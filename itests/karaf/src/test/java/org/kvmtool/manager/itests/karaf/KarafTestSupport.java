@@ -109,6 +109,7 @@ public abstract class KarafTestSupport {
             throw new IllegalStateException("no distribution at " + distribution + ": build karaf-assembly first");
         }
         Path work = Files.createTempDirectory("kvmtool-it");   // short: lkvm socket paths must fit in 107 bytes
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(work)));   // after Karaf has stopped
         int httpPort = freePort();
         int sshPort = freePort();
         int rmiRegistryPort = freePort();
@@ -183,6 +184,14 @@ public abstract class KarafTestSupport {
             throw new IllegalStateException("system property " + name + " is not set (failsafe sets it)");
         }
         return value;
+    }
+
+    private static void deleteTree(Path root) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            // best effort: it is a temporary directory
+        }
     }
 
     private static int freePort() throws IOException {
