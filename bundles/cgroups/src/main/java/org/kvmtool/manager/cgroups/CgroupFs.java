@@ -1,0 +1,146 @@
+package org.kvmtool.manager.cgroups;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.KvmtoolException;
+
+/**
+ * Every read, write, mkdir and rmdir on a cgroup file goes through here, so that every failure becomes one
+ * SYSTEM_ERROR naming the file and the errno text ("Permission denied", "Device or resource busy"), in one
+ * place. The JDK already carries the errno: as the exception type (EACCES, ENOENT, EEXIST, ENOTEMPTY) or as
+ * strerror text (any other errno).
+ */
+final class CgroupFs {
+    private CgroupFs() {
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw error("cannot read " + file, e);
+        }
+    }
+
+    static long readLong(Path file) {
+        String text = read(file).trim();
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "unexpected content in " + file + ": '" + text + "'", e);
+        }
+    }
+
+    /** A flat-keyed file ("key value" lines: memory.stat, cpu.stat). */
+    static Map<String, Long> readKeyed(Path file) {
+        Map<String, Long> values = new HashMap<>();
+        for (String line : read(file).split("\n")) {
+            int space = line.indexOf(' ');
+            if (space > 0) {
+                try {
+                    values.put(line.substring(0, space), Long.parseLong(line.substring(space + 1).trim()));
+                } catch (NumberFormatException e) {
+                    // not a number (e.g. a nested key): not one of the figures we read
+                }
+            }
+        }
+        return values;
+    }
+
+    /** The value of one key of a flat-keyed file; SYSTEM_ERROR naming the file when it is absent. */
+    static long readKey(Path file, String key) {
+        Long value = readKeyed(file).get(key);
+        if (value == null) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "no '" + key + "' in " + file);
+        }
+        return value;
+    }
+
+    /**
+     * Writes with one write(2), as cgroup files want (each write is one command). O_TRUNC so a fixture's plain
+     * file holds just the value; cgroupfs ignores it. Never creates: a missing file means a missing controller.
+     */
+    static void write(Path file, String value) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer bytes = ByteBuffer.wrap(value.getBytes(StandardCharsets.US_ASCII));
+            int written = channel.write(bytes);
+            if (written != bytes.limit()) {
+                throw new IOException("short write (" + written + " of " + bytes.limit() + " bytes)");
+            }
+        } catch (IOException e) {
+            throw error("cannot write '" + value + "' to " + file, e);
+        }
+    }
+
+    /** Creates a directory; false when it already existed (idempotent create). */
+    static boolean mkdir(Path dir) {
+        try {
+            Files.createDirectory(dir);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            if (Files.isDirectory(dir)) {
+                return false;
+            }
+            throw error("cannot create cgroup " + dir, e);
+        } catch (IOException e) {
+            throw error("cannot create cgroup " + dir, e);
+        }
+    }
+
+    /** The outcome of one rmdir(2) of a cgroup directory. */
+    enum Rmdir { REMOVED, ABSENT, BUSY }
+
+    /** One rmdir(2); BUSY is the kernel's EBUSY (processes or child groups still in it). */
+    static Rmdir rmdir(Path dir) {
+        try {
+            Files.delete(dir);
+            return Rmdir.REMOVED;
+        } catch (NoSuchFileException e) {
+            return Rmdir.ABSENT;
+        } catch (IOException e) {
+            if (errnoText(e).equals("Device or resource busy")) {
+                return Rmdir.BUSY;
+            }
+            throw error("cannot remove cgroup " + dir, e);
+        }
+    }
+
+    static KvmtoolException error(String what, IOException e) {
+        return new KvmtoolException(ErrorCode.SYSTEM_ERROR, what + ": " + errnoText(e), e);
+    }
+
+    /** The strerror text the JDK mapped to an exception type, or carried as the reason. */
+    static String errnoText(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "Permission denied";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "No such file or directory";
+        }
+        if (e instanceof FileAlreadyExistsException) {
+            return "File exists";
+        }
+        if (e instanceof DirectoryNotEmptyException) {
+            return "Directory not empty";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}
