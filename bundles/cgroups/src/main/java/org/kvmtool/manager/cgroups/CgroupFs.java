@@ -30,9 +30,29 @@ final class CgroupFs {
 
     static String read(Path file) {
         try {
-            return Files.readString(file, StandardCharsets.US_ASCII);
+            return readRaw(file);
         } catch (IOException e) {
             throw error("cannot read " + file, e);
+        }
+    }
+
+    /**
+     * Reads a kernel file with large read(2)s from offset 0. Not Files.readString: kernel files report size 0,
+     * so it reads 1 byte first and then the rest at offset 1, which some kernel files answer with EOF (all of
+     * /proc/sys: it returned "3" for pid_max 32768 here) and which costs a second system call on every file.
+     */
+    static String readRaw(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(8192);
+            while (channel.read(buffer) >= 0) {
+                if (!buffer.hasRemaining()) {
+                    ByteBuffer bigger = ByteBuffer.allocate(buffer.capacity() * 2);
+                    buffer.flip();
+                    bigger.put(buffer);
+                    buffer = bigger;
+                }
+            }
+            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
         }
     }
 

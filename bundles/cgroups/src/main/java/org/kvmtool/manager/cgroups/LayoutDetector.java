@@ -24,7 +24,7 @@ final class LayoutDetector {
     static HostLayout detect(HostPaths paths) {
         String mountinfo;
         try {
-            mountinfo = Files.readString(paths.mountinfo());
+            mountinfo = CgroupFs.readRaw(paths.mountinfo());
         } catch (IOException e) {
             return new HostLayout("none", Map.of(), false, false, false,
                     "cannot read " + paths.mountinfo() + ": " + CgroupFs.errnoText(e));
@@ -213,7 +213,7 @@ final class LayoutDetector {
         Map<String, String> self = new HashMap<>();
         String text;
         try {
-            text = Files.readString(file);
+            text = CgroupFs.readRaw(file);
         } catch (IOException e) {
             return self;
         }

@@ -56,10 +56,10 @@ final class ProcStats {
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
             for (Path task : dir) {
                 try {
-                    Matcher m = VCPU.matcher(Files.readString(task.resolve("comm")).trim());
+                    Matcher m = VCPU.matcher(CgroupFs.readRaw(task.resolve("comm")).trim());
                     if (m.matches()) {
                         times.put(Integer.parseInt(m.group(1)),
-                                statTicks(Files.readString(task.resolve("stat"))) * NANOS_PER_TICK);
+                                statTicks(CgroupFs.readRaw(task.resolve("stat"))) * NANOS_PER_TICK);
                     }
                 } catch (NoSuchFileException e) {
                     // the thread ended between the listing and the read
