@@ -12,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
@@ -43,7 +41,8 @@ final class CgroupFs {
      */
     static String readRaw(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buffer = ByteBuffer.allocate(8192);
+            // figures are a few bytes, v1's memory.stat about 1 KiB: start small, grow when full
+            ByteBuffer buffer = ByteBuffer.allocate(2048);
             while (channel.read(buffer) >= 0) {
                 if (!buffer.hasRemaining()) {
                     ByteBuffer bigger = ByteBuffer.allocate(buffer.capacity() * 2);
@@ -65,26 +64,25 @@ final class CgroupFs {
         }
     }
 
-    /** A flat-keyed file ("key value" lines: memory.stat, cpu.stat). */
-    static Map<String, Long> readKeyed(Path file) {
-        Map<String, Long> values = new HashMap<>();
-        for (String line : read(file).split("\n")) {
-            int space = line.indexOf(' ');
-            if (space > 0) {
-                try {
-                    values.put(line.substring(0, space), Long.parseLong(line.substring(space + 1).trim()));
-                } catch (NumberFormatException e) {
-                    // not a number (e.g. a nested key): not one of the figures we read
-                }
+    /**
+     * The value of {@code key} in a flat-keyed text ("key value" lines: memory.stat, cpu.stat), or
+     * {@code absent}. Scans for the one key instead of parsing the whole file: v1's memory.stat has ~40 lines.
+     */
+    static long keyed(String text, String key, long absent) {
+        for (int at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+            int end = at + key.length();
+            if ((at == 0 || text.charAt(at - 1) == '\n') && end < text.length() && text.charAt(end) == ' ') {
+                int eol = text.indexOf('\n', end);
+                return Long.parseLong(text.substring(end + 1, eol < 0 ? text.length() : eol).trim());
             }
         }
-        return values;
+        return absent;
     }
 
     /** The value of one key of a flat-keyed file; SYSTEM_ERROR naming the file when it is absent. */
     static long readKey(Path file, String key) {
-        Long value = readKeyed(file).get(key);
-        if (value == null) {
+        long value = keyed(read(file), key, -1);
+        if (value < 0) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "no '" + key + "' in " + file);
         }
         return value;

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -46,6 +47,8 @@ public final class CgroupServiceImpl implements CgroupService {
     private final HostLayout layout;
     private final ProcStats proc;
     private final Duration removeTimeout;
+    /** "DIR/" of each hierarchy in use, longest first. */
+    private final List<Map.Entry<String, Hierarchy>> prefixes;
 
     @Activate
     public CgroupServiceImpl(Config config) {
@@ -56,6 +59,8 @@ public final class CgroupServiceImpl implements CgroupService {
         this.layout = LayoutDetector.detect(paths);
         this.proc = new ProcStats(paths.proc());
         this.removeTimeout = removeTimeout;
+        this.prefixes = layout.used().stream().map(h -> Map.entry(h.dir().toString() + "/", h))
+                .sorted((a, b) -> b.getKey().length() - a.getKey().length()).toList();
     }
 
     HostLayout layout() {
@@ -224,16 +229,28 @@ public final class CgroupServiceImpl implements CgroupService {
     private record Target(Backend backend, Path dir) {
     }
 
-    /** The group's directory in the hierarchy that serves {@code controller}, or null when none does. */
+    /**
+     * The group's directory in the hierarchy that serves {@code controller}, or null when none does. Matched on
+     * strings: this runs for every figure of every domain on every poll.
+     */
     private Target target(CgroupRef group, String controller) {
         Hierarchy h = layout.byController().get(controller);
         if (h == null) {
             return null;
         }
         for (String d : group.dirs()) {
-            Path dir = Path.of(d);
-            if (layout.holding(dir) == h) {
-                return new Target(h.backend(), dir);
+            if (holding(d) == h) {
+                return new Target(h.backend(), Path.of(d));
+            }
+        }
+        return null;
+    }
+
+    /** The hierarchy whose directory is the longest prefix of {@code dir}. */
+    private Hierarchy holding(String dir) {
+        for (Map.Entry<String, Hierarchy> e : prefixes) {
+            if (dir.startsWith(e.getKey())) {
+                return e.getValue();
             }
         }
         return null;

@@ -127,7 +127,7 @@ final class LayoutDetector {
             }
             if (base == null) {
                 problem = "cannot create groups in " + dir + ": Permission denied (not root, and no delegated subtree"
-                        + (ownDir != null ? " above " + ownDir : "") + ")";
+                        + (ownDir != null && !ownDir.equals(dir) ? " above " + ownDir : "") + ")";
             }
         }
         Set<String> controllers = m.controllers();

@@ -2,7 +2,6 @@ package org.kvmtool.manager.cgroups;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** cgroup v1: one hierarchy per controller (or a few comounted, like cpu,cpuacct). */
@@ -40,8 +39,11 @@ final class V1Backend implements Backend {
     @Override
     public long memoryUsageBytes(Path group) {
         long usage = CgroupFs.readLong(group.resolve("memory.usage_in_bytes"));
-        Map<String, Long> stat = CgroupFs.readKeyed(group.resolve("memory.stat"));
-        long cache = stat.getOrDefault("total_cache", stat.getOrDefault("cache", 0L));
+        String stat = CgroupFs.read(group.resolve("memory.stat"));
+        long cache = CgroupFs.keyed(stat, "total_cache", -1);
+        if (cache < 0) {
+            cache = CgroupFs.keyed(stat, "cache", 0);
+        }
         return Math.max(0, usage - cache);
     }
 

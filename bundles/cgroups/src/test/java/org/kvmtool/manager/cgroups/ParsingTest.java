@@ -76,6 +76,16 @@ class ParsingTest {
     }
 
     @Test
+    void keyedFilesAreSearchedForWholeKeys() {
+        String stat = "cache 4096\nrss 10\ntotal_cache 2097152\nhierarchical_memory_limit 9\ntotal_rss 1";
+        assertEquals(4096, CgroupFs.keyed(stat, "cache", -1));
+        assertEquals(2097152, CgroupFs.keyed(stat, "total_cache", -1));
+        assertEquals(1, CgroupFs.keyed(stat, "total_rss", -1));
+        assertEquals(-1, CgroupFs.keyed(stat, "memory_limit", -1));
+        assertEquals(-1, CgroupFs.keyed(stat, "rs", -1));
+    }
+
+    @Test
     void weightMapHitsBothEndsAndRoundTrips() {
         assertEquals(1, CpuWeight.toWeight(2));
         assertEquals(10_000, CpuWeight.toWeight(262_144));

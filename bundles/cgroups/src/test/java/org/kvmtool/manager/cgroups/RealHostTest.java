@@ -175,15 +175,15 @@ class RealHostTest {
         assertTrue(dd.waitFor(60, TimeUnit.SECONDS), "dd ended");
         Path memory = dirOf(ref, "memory");
         long hits = v2("memory")
-                ? CgroupFs.readKeyed(memory.resolve("memory.events")).get("max")
+                ? CgroupFs.keyed(CgroupFs.read(memory.resolve("memory.events")), "max", -1)
                 : CgroupFs.readLong(memory.resolve("memory.failcnt"));
         System.out.println("dd past a 32 MiB limit: exit " + dd.exitValue() + ", limit hit " + hits + " times");
         assertTrue(hits > 0, "the limit was hit");
         if (noSwap()) {
             assertEquals(128 + 9, dd.exitValue(), "killed by the OOM killer (SIGKILL)");
             long kills = v2("memory")
-                    ? CgroupFs.readKeyed(memory.resolve("memory.events")).get("oom_kill")
-                    : CgroupFs.readKeyed(memory.resolve("memory.oom_control")).get("oom_kill");
+                    ? CgroupFs.keyed(CgroupFs.read(memory.resolve("memory.events")), "oom_kill", -1)
+                    : CgroupFs.keyed(CgroupFs.read(memory.resolve("memory.oom_control")), "oom_kill", -1);
             assertTrue(kills >= 1, "oom_kill counted");
         }
         service.setMemoryLimit(ref, -1);
