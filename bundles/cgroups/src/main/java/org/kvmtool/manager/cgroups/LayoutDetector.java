@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import org.kvmtool.manager.api.KvmtoolException;
+
 /**
  * Works out the host's layout from mountinfo, the process's own /proc/self/cgroup and the hierarchies'
  * directories, without writing anything. cgroup v2 is tried first for every controller; on a hybrid host a
@@ -47,21 +49,16 @@ final class LayoutDetector {
             }
         }
         boolean v1Controllers = v1.stream().anyMatch(h -> !h.controllers().isEmpty());
-        String layout = v1Controllers && v2 != null ? "hybrid" : v1Controllers ? "legacy" : v2 != null ? "unified" : "none";
+        String layout = v1Controllers && v2 != null ? "hybrid"
+                : v1Controllers ? "legacy" : v2 != null ? "unified" : "none";
 
-        Map<String, Hierarchy> byController = new LinkedHashMap<>();
-        boolean v2Cpu = v2 != null && v2.controllers().contains("cpu");
-        put(byController, "cpu", v2Cpu ? v2 : v1With(v1, "cpu"));
-        // v2 accounts CPU time in cpu.stat of every group even without the cpu controller
-        Hierarchy cpuacct = v2Cpu ? v2 : v1With(v1, "cpuacct");
-        put(byController, "cpuacct", cpuacct != null ? cpuacct : v2);
-        put(byController, "memory", v2 != null && v2.controllers().contains("memory") ? v2 : v1With(v1, "memory"));
-
+        Map<String, Hierarchy> byController = choose(v1, v2);
         List<Hierarchy> all = new ArrayList<>(v1);
         if (v2 != null) {
             all.add(0, v2);
         }
-        boolean systemd = all.stream().anyMatch(h -> Files.isDirectory((h.base() != null ? h.base() : h.dir()).resolve("init.scope")));
+        boolean systemd = all.stream()
+                .anyMatch(h -> Files.isDirectory((h.base() != null ? h.base() : h.dir()).resolve("init.scope")));
         boolean container = byController.values().stream().anyMatch(Hierarchy::nested);
 
         List<String> problems = new ArrayList<>();
@@ -102,6 +99,18 @@ final class LayoutDetector {
         return new HostLayout(layout, byController, systemd, container, usable, reason);
     }
 
+    /** Per controller, the v2 hierarchy when it holds the controller, else the v1 hierarchy bound to it. */
+    static Map<String, Hierarchy> choose(List<Hierarchy> v1, Hierarchy v2) {
+        Map<String, Hierarchy> byController = new LinkedHashMap<>();
+        boolean v2Cpu = v2 != null && v2.controllers().contains("cpu");
+        put(byController, "cpu", v2Cpu ? v2 : v1With(v1, "cpu"));
+        // v2 accounts CPU time in cpu.stat of every group even without the cpu controller
+        Hierarchy cpuacct = v2Cpu ? v2 : v1With(v1, "cpuacct");
+        put(byController, "cpuacct", cpuacct != null ? cpuacct : v2);
+        put(byController, "memory", v2 != null && v2.controllers().contains("memory") ? v2 : v1With(v1, "memory"));
+        return byController;
+    }
+
     private static Hierarchy hierarchy(HostPaths paths, CgroupMount m, String ownPath) {
         Path dir = paths.translate(m.mountPoint());
         Backend backend = m.v2() ? new V2Backend() : new V1Backend();
@@ -133,7 +142,7 @@ final class LayoutDetector {
         Set<String> controllers = m.controllers();
         if (m.v2()) {
             Path at = base != null ? base : dir;
-            controllers = Files.exists(at.resolve("cgroup.controllers"))
+            controllers = readable(at.resolve("cgroup.controllers"))
                     ? V2Backend.words(CgroupFs.read(at.resolve("cgroup.controllers"))) : Set.of();
         }
         return new Hierarchy(m, backend, dir, ownDir, base, controllers, nested, problem);
@@ -158,7 +167,14 @@ final class LayoutDetector {
 
     /** cgroup v2's no-internal-process rule bites a non-root base that holds processes and lacks controllers. */
     private static String internalProcesses(Hierarchy h, Set<String> needed) {
-        Path base = h.base();
+        try {
+            return internalProcesses(h.base(), needed);
+        } catch (KvmtoolException e) {
+            return e.getMessage(); // detection never throws: what it cannot read makes the host unusable
+        }
+    }
+
+    private static String internalProcesses(Path base, Set<String> needed) {
         if (needed.isEmpty() || !Files.exists(base.resolve("cgroup.type"))) {
             return null; // nothing to enable, or the real root (exempt from the rule)
         }
@@ -185,6 +201,10 @@ final class LayoutDetector {
             }
         });
         return set;
+    }
+
+    private static boolean readable(Path file) {
+        return Files.isReadable(file);
     }
 
     static boolean writable(Path dir) {
