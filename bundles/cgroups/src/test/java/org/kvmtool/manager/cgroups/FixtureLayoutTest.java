@@ -133,8 +133,8 @@ class FixtureLayoutTest {
         assertEquals(1_500_000, stats.cpuTimeNanos());
         assertEquals(-1, stats.memoryLimitBytes());
         service.setCpuShares(ref, 1024);
-        assertEquals("39", read(v2.resolve("cpu.weight")));
-        assertEquals(999, service.stats(ref, 0).cpuShares());
+        assertEquals("100", read(v2.resolve("cpu.weight")));
+        assertEquals(1024, service.stats(ref, 0).cpuShares());
     }
 
     @Test
@@ -206,7 +206,7 @@ class FixtureLayoutTest {
         assertEquals("max", read(group.resolve("memory.max")));
         service.setCpuShares(ref, 262_144);
         assertEquals("10000", read(group.resolve("cpu.weight")));
-        assertEquals(262_144, service.stats(ref, 0).cpuShares());
+        assertEquals(102_400, service.stats(ref, 0).cpuShares(), "weight 10000 reads back as the smallest shares that give it");
     }
 
     @Test

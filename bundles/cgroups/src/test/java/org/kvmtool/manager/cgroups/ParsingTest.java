@@ -89,16 +89,17 @@ class ParsingTest {
     void weightMapHitsBothEndsAndRoundTrips() {
         assertEquals(1, CpuWeight.toWeight(2));
         assertEquals(10_000, CpuWeight.toWeight(262_144));
-        assertEquals(39, CpuWeight.toWeight(1024));
-        assertEquals(999, CpuWeight.toShares(39));
+        assertEquals(100, CpuWeight.toWeight(1024), "the defaults meet");
+        assertEquals(1024, CpuWeight.toShares(100));
+        assertEquals(50, CpuWeight.toWeight(512));
         assertEquals(1, CpuWeight.toWeight(0), "below the v1 range clamps");
         assertEquals(10_000, CpuWeight.toWeight(1_000_000), "above the v1 range clamps");
         for (long w = 1; w <= 10_000; w++) {
             assertEquals(w, CpuWeight.toWeight(CpuWeight.toShares(w)), "weight " + w);
         }
-        for (long s = 2; s <= 262_144; s++) {
+        for (long s = 11; s <= 102_400; s++) {
             long back = CpuWeight.toShares(CpuWeight.toWeight(s));
-            assertTrue(back <= s && s - back <= 27, "shares " + s + " came back as " + back);
+            assertTrue(back <= s && s - back <= 11, "shares " + s + " came back as " + back);
         }
     }
 
