@@ -24,6 +24,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -65,6 +67,29 @@ static void fail(const char *step, int err, const char *detail)
 	put(detail ? detail : "");
 	put("\n");
 	_exit(127);
+}
+
+/*
+ * posix_spawn set every signal to its default and cleared the mask, except glibc's two internal
+ * signals (32 and 33): glibc's sigfillset leaves them out and its sigaction refuses them, so they arrive
+ * here ignored (and exec keeps "ignored"). Raw system calls give lkvm a clean slate.
+ */
+static void reset_internal_signals(void)
+{
+	/* the kernel's struct sigaction on x86-64 and arm64: handler, flags, restorer, mask */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} dfl = { SIG_DFL, 0, NULL, 0 };
+	unsigned long none = 0;
+
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		if (syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask)) < 0)
+			fail("sigaction", errno, "");
+	if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none)) < 0)
+		fail("sigprocmask", errno, "");
 }
 
 static int parse_id(const char *s, long *out)
@@ -126,6 +151,7 @@ int main(int argc, char **argv)
 	/* fd 3 arrived through dup2, which clears close-on-exec: set it again so lkvm never sees it. */
 	if (fcntl(ERR_FD, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(126);
+	reset_internal_signals();
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
