@@ -92,15 +92,15 @@ final class Fixtures {
     }
 
     /** Zombie children of this JVM. */
-    static List<Long> zombieChildren() throws IOException {
+    static List<String> zombieChildren() throws IOException {
         long self = ProcessHandle.current().pid();
-        List<Long> out = new ArrayList<>();
+        List<String> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
             for (Path p : s.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
                 try {
                     long pid = Long.parseLong(p.getFileName().toString());
                     if (statField(pid, 3).equals("Z") && Long.parseLong(statField(pid, 4)) == self) {
-                        out.add(pid);
+                        out.add(pid + " " + Files.readString(p.resolve("comm")).strip());
                     }
                 } catch (IOException | RuntimeException gone) {
                     // raced with an exit
