@@ -2,13 +2,17 @@ package org.kvmtool.manager.launch;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One request per connection on a non-blocking UNIX socket, every step bounded by one deadline, so a
@@ -35,6 +39,7 @@ final class IpcClient {
     }
 
     private static final long STAT_QUIET_NANOS = 20_000_000L;
+    private static final long BUSY_RETRY_NANOS = 1_000_000L;
 
     private IpcClient() {
     }
@@ -42,8 +47,8 @@ final class IpcClient {
     /** Sends the request and reads exactly {@code replyBytes} (none for 0). */
     static byte[] call(Path socket, ByteBuffer request, int replyBytes, long timeoutNanos) throws IOException {
         long deadline = System.nanoTime() + timeoutNanos;
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX); Selector sel = Selector.open()) {
-            connectAndSend(ch, sel, socket, request, deadline);
+        try (SocketChannel ch = connect(socket, deadline); Selector sel = Selector.open()) {
+            send(ch, sel, request, deadline);
             ByteBuffer reply = ByteBuffer.allocate(replyBytes);
             while (reply.hasRemaining()) {
                 int n = ch.read(reply);
@@ -65,8 +70,8 @@ final class IpcClient {
      */
     static byte[] callUntilQuiet(Path socket, ByteBuffer request, long timeoutNanos) throws IOException {
         long deadline = System.nanoTime() + timeoutNanos;
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX); Selector sel = Selector.open()) {
-            connectAndSend(ch, sel, socket, request, deadline);
+        try (SocketChannel ch = connect(socket, deadline); Selector sel = Selector.open()) {
+            send(ch, sel, request, deadline);
             ByteBuffer reply = ByteBuffer.allocate(4096);
             while (reply.hasRemaining()) {
                 int n = ch.read(reply);
@@ -90,21 +95,43 @@ final class IpcClient {
         }
     }
 
-    private static void connectAndSend(SocketChannel ch, Selector sel, Path socket, ByteBuffer request,
-                                       long deadline) throws IOException {
-        ch.configureBlocking(false);
-        ch.register(sel, 0);
-        try {
-            // A UNIX connect completes at once or fails (ENOENT, ECONNREFUSED, EAGAIN with a full backlog).
-            if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
-                await(sel, SelectionKey.OP_CONNECT, deadline);
-                ch.finishConnect();
+    /**
+     * A non-blocking UNIX connect completes at once or fails: ECONNREFUSED or a missing file means
+     * nobody listens; EAGAIN means the listen backlog is full (lkvm busy with another client), which
+     * is retried until the deadline. A failed connect closes the channel, so each try opens a new one.
+     */
+    private static SocketChannel connect(Path socket, long deadline) throws IOException {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(socket);
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.configureBlocking(false);
+                if (ch.connect(address) || ch.finishConnect()) {
+                    return ch;
+                }
+                ch.close();
+                throw new NotListeningException(socket + ": connection pending", null);
+            } catch (ConnectException e) {
+                ch.close();
+                throw new NotListeningException(socket + ": " + e.getMessage(), e);
+            } catch (IOException e) {
+                ch.close();
+                if (e instanceof NotListeningException) {
+                    throw e;
+                }
+                if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new NotListeningException(socket + ": no such socket", e);
+                }
+                if (System.nanoTime() >= deadline) {
+                    throw new TimeoutException("backlog full");
+                }
+                LockSupport.parkNanos(BUSY_RETRY_NANOS);
             }
-        } catch (TimeoutException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new NotListeningException(socket + ": " + e.getMessage(), e);
         }
+    }
+
+    private static void send(SocketChannel ch, Selector sel, ByteBuffer request, long deadline) throws IOException {
+        ch.register(sel, 0);
         while (request.hasRemaining()) {
             if (ch.write(request) == 0) {
                 await(sel, SelectionKey.OP_WRITE, deadline);
