@@ -14,7 +14,8 @@ final class HelperFailure {
     }
 
     static KvmtoolException toException(String line, int uid, int gid, IntFunction<String> strerror) {
-        String[] parts = line.strip().split("\t", 3);
+        String trimmed = line.endsWith("\n") ? line.substring(0, line.length() - 1) : line;
+        String[] parts = trimmed.split("\t", 3);
         if (parts.length < 3) {
             return new KvmtoolException(ErrorCode.SYSTEM_ERROR, "the exec helper failed: " + line.strip());
         }

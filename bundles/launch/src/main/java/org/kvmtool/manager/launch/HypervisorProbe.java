@@ -69,7 +69,7 @@ final class HypervisorProbe {
             Process p = pb.start();
             p.getOutputStream().close();
             if (!p.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
+                p.destroyForcibly().waitFor(1, TimeUnit.SECONDS); // reaped before we return
                 return unavailable(name, "`" + name + " version` did not finish within " + timeoutMillis + " ms");
             }
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

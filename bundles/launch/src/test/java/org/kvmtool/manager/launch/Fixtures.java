@@ -91,8 +91,17 @@ final class Fixtures {
         return f[n - 3];
     }
 
-    /** Zombie children of this JVM. */
-    static List<String> zombieChildren() throws IOException {
+    /** Zombie children of this JVM, after giving other reapers (the JDK's) up to a second. */
+    static List<String> zombieChildren() throws IOException, InterruptedException {
+        List<String> z = zombieChildrenNow();
+        for (int i = 0; i < 100 && !z.isEmpty(); i++) {
+            Thread.sleep(10);
+            z = zombieChildrenNow();
+        }
+        return z;
+    }
+
+    private static List<String> zombieChildrenNow() throws IOException {
         long self = ProcessHandle.current().pid();
         List<String> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/proc"))) {
