@@ -107,12 +107,28 @@ public final class PosixProcessSpawner implements ProcessSpawner {
         } finally {
             posix.close(pipe[0]);
         }
-        // Exec succeeded. The start time is the helper's (same process); an lkvm that died at once
-        // shows an empty cmdline, but the argv is exactly what execve received.
-        ProcFs.Snapshot s = proc.read(pid).orElseThrow(() -> new KvmtoolException(ErrorCode.SYSTEM_ERROR,
-                binary + " (pid " + pid + ") vanished right after exec"));
-        List<String> cmdline = s.cmdline().isEmpty() ? request.argv() : s.cmdline();
-        return new ProcessIdentity(pid, s.startTime(), cmdline);
+        return settledIdentity(pid, request.argv());
+    }
+
+    /**
+     * The identity after exec. The error pipe hits EOF when exec closes descriptors, a moment before
+     * the kernel has laid out the new argv: until then /proc/PID/cmdline reads empty, and an identity
+     * taken there would never match again. So wait (microseconds) for the argv; an lkvm that already
+     * died keeps none, and then the argv is exactly what execve received.
+     */
+    private ProcessIdentity settledIdentity(int pid, List<String> argv) {
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (true) {
+            ProcFs.Snapshot s = proc.read(pid).orElseThrow(() -> new KvmtoolException(ErrorCode.SYSTEM_ERROR,
+                    argv.get(0) + " (pid " + pid + ") vanished right after exec"));
+            if (!s.cmdline().isEmpty()) {
+                return new ProcessIdentity(pid, s.startTime(), s.cmdline());
+            }
+            if (s.zombie() || System.nanoTime() > deadline) {
+                return new ProcessIdentity(pid, s.startTime(), argv);
+            }
+            Thread.onSpinWait();
+        }
     }
 
     /** Reads the helper's report: empty at EOF (exec done), else its one line. Bounded by execTimeout. */
