@@ -61,5 +61,9 @@ interface LibC extends Library {
 
     int eventfd(int initval, int flags);
 
+    int setpriority(int which, int who, int prio);
+
+    int gettid();
+
     String strerror(int errno);
 }

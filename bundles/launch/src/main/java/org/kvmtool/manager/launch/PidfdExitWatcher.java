@@ -32,6 +32,7 @@ import java.util.logging.Logger;
 public final class PidfdExitWatcher implements ExitWatcher, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PidfdExitWatcher.class.getName());
     private static final long WAKE_KEY = 0;
+    private static final int WATCHER_NICE = -10;
 
     private final Posix posix;
     private final ProcFs proc;
@@ -121,6 +122,12 @@ public final class PidfdExitWatcher implements ExitWatcher, AutoCloseable {
     }
 
     private void run() {
+        try {
+            // Mostly asleep, but when a process ends it should run at once even on a busy host.
+            posix.niceCurrentThread(WATCHER_NICE);
+        } catch (SysCallException e) {
+            LOG.log(Level.FINE, "the exit watcher keeps the default priority (not root?)", e);
+        }
         long[] ready = new long[64];
         while (running.get()) {
             int n;

@@ -57,6 +57,7 @@ final class Posix {
     private static final int EPOLL_EVENT_BYTES = Platform.isIntel() ? 12 : 16;
     private static final int EPOLL_DATA_OFFSET = Platform.isIntel() ? 4 : 8;
     private static final short POLLIN = 1;
+    private static final int PRIO_PROCESS = 0;
 
     private final LibC c;
 
@@ -244,6 +245,11 @@ final class Posix {
     /** si_pid follows si_signo, si_errno, si_code and the union's pointer alignment. */
     private static int siginfoPidOffset() {
         return Native.POINTER_SIZE == 8 ? 16 : 12;
+    }
+
+    /** Sets the nice value of the calling thread (Linux applies PRIO_PROCESS with a tid to that thread). */
+    void niceCurrentThread(int nice) throws SysCallException {
+        check("setpriority(" + nice + ")", c.setpriority(PRIO_PROCESS, c.gettid(), nice));
     }
 
     int epollCreate() throws SysCallException {
