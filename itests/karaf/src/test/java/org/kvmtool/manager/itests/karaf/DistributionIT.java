@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.StringTokenizer;
 
 import org.apache.karaf.features.FeaturesService;
-import org.junit.Before;
 import org.junit.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
@@ -27,11 +26,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 public class DistributionIT extends KarafTestSupport {
 
     private static final String[] FEATURES = {"kvmtool-manager", "kvmtool-manager-web", "kvmtool-manager-hawtio"};
-
-    @Before
-    public void bootFinished() throws InterruptedException {
-        awaitBootFinished();
-    }
 
     @Test
     public void allThreeFeaturesAreInstalled() throws Exception {

@@ -43,6 +43,7 @@ import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.Before;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
@@ -64,8 +65,10 @@ import org.osgi.util.tracker.ServiceTracker;
  * <p>What it sets up: the distribution archive built by karaf-assembly (system property
  * {@code kvmtool.distribution}), free ports for HTTP, ssh and the JMX RMI connector, a test admin and a read-only
  * viewer with known passwords, and etc/org.kvmtool.manager.cfg pointing at the lkvm stand-in (system property
- * {@code kvmtool.standin.lkvm}) with config, run and log directories of its own. Subclasses add options with
- * {@link #additionalOptions()} and manager settings with {@link #managerConfig()}.
+ * {@code kvmtool.standin.lkvm}) with config, run and log directories of its own. Each test method starts once
+ * every boot stage is installed. Subclasses add options with {@link #additionalOptions()} and manager settings
+ * with {@link #managerConfig(Path)}; helpers: {@link #jolokiaRead}, {@link #jolokiaExec}, {@link #httpGet},
+ * {@link #executeCommand}, {@link #executeCommandAs}, {@link #awaitService}, {@link #jmxServiceUrl()}.
  *
  * <p>{@link org.ops4j.pax.exam.Configuration} runs in the test JVM, the test methods inside Karaf: values chosen
  * there (ports, directories) reach the tests as system properties of the Karaf JVM.
@@ -225,8 +228,12 @@ public abstract class KarafTestSupport {
         return "http://127.0.0.1:" + httpPort();
     }
 
-    /** Waits until Karaf has installed every boot stage (Hawtio is the last one). */
-    protected void awaitBootFinished() throws InterruptedException {
+    /**
+     * Every test starts once Karaf has installed every boot stage (Hawtio is the last one): the second stage
+     * refreshes bundles, so anything looked at earlier could still change under the test.
+     */
+    @Before
+    public final void awaitBootFinished() throws InterruptedException {
         awaitService(BootFinished.class, null, BOOT_TIMEOUT);
     }
 
