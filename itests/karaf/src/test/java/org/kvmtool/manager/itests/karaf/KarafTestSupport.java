@@ -145,6 +145,11 @@ public abstract class KarafTestSupport {
                 systemProperty(RMI_SERVER_PORT).value(Integer.toString(rmiServerPort)),
                 systemProperty(WORK_DIR).value(work.toString())));
 
+        String localRepository = System.getProperty("kvmtool.itest.local.repository", "");
+        if (!localRepository.isEmpty()) {
+            options.add(editConfigurationFilePut("etc/org.ops4j.pax.url.mvn.cfg",
+                    "org.ops4j.pax.url.mvn.localRepository", localRepository));
+        }
         // the stand-in and the test guest, for tests inside Karaf as outside
         for (String name : List.of(STANDIN_LKVM, TEST_GUEST)) {
             String value = System.getProperty(name, "");
