@@ -166,10 +166,10 @@ class StandinFaultsTest {
         }
         long before = vm.rssKiB();
         Ipc.command(vm.socket(), Ipc.BALLOON, LkvmContract.le(64));
-        Thread.sleep(200);
+        Ipc.query(vm.socket(), Ipc.PID); // answered once the single IPC thread is done with the balloon
         long inflated = vm.rssKiB();
         Ipc.command(vm.socket(), Ipc.BALLOON, LkvmContract.le(-64));
-        Thread.sleep(200);
+        Ipc.query(vm.socket(), Ipc.PID);
         long deflated = vm.rssKiB();
         assertTrue(before - inflated > 60 * 1024, "inflate 64 MB: " + before + " -> " + inflated + " KiB");
         assertTrue(deflated - inflated > 60 * 1024, "deflate 64 MB: " + inflated + " -> " + deflated + " KiB");
