@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * ({@link RealLkvmContractTest}). Every assertion here must hold for both.
  */
 abstract class LkvmContract {
-    static final Duration READY = Duration.ofSeconds(5);
-    static final Duration EXIT = Duration.ofSeconds(5);
+    static final Duration READY = Duration.ofSeconds(20); // generous: CI machines are shared
+    static final Duration EXIT = Duration.ofSeconds(20);
     static final String ENDED = "  Info: KVM session ended normally.\n";
 
     Lkvm lkvm;
@@ -60,7 +60,7 @@ abstract class LkvmContract {
     /** The guest echoes only once it has touched its RAM: a probe byte proves the echo loop runs. */
     private static void awaitEchoLoop(Lkvm.Instance vm) throws IOException {
         vm.pty().write("!");
-        assertTrue(vm.pty().await("GUEST READY\r\n!", Duration.ofSeconds(20)), vm.pty().transcript());
+        assertTrue(vm.pty().await("GUEST READY\r\n!", Duration.ofSeconds(60)), vm.pty().transcript());
     }
 
     @Test

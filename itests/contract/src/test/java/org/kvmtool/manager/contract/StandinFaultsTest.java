@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * what other modules' tests use to provoke crashes, floods, slow starts and a Linux-like guest.
  */
 class StandinFaultsTest {
-    private static final Duration T = Duration.ofSeconds(5);
+    private static final Duration T = Duration.ofSeconds(20);
     private Lkvm lkvm;
 
     @BeforeEach
