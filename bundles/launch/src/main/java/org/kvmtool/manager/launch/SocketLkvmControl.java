@@ -223,6 +223,8 @@ public final class SocketLkvmControl implements LkvmControl {
         // pause that gives the guest time for it.
         for (char key : new char[] {'s', 'u', 'b'}) {
             sysrq(socketPath, key);
+            // lkvm serves connections one after the other: an answer on a new one proves the key is queued
+            vmState(socketPath);
             consoleKick.run();
             if (key != 'b') {
                 sleep(sysrqStepMillis);
