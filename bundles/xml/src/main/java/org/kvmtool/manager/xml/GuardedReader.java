@@ -1,6 +1,5 @@
 package org.kvmtool.manager.xml;
 
-import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 
 import java.io.StringReader;
@@ -56,7 +55,10 @@ final class GuardedReader extends StreamReaderDelegate {
         try {
             return new GuardedReader(factory().createXMLStreamReader(new StringReader(xml)));
         } catch (XMLStreamException e) {
-            throw Problems.document("malformed XML", String.valueOf(e.getMessage()));
+            // The JDK parser reads the XML declaration eagerly: a broken one fails here, at the start.
+            Location at = e.getLocation();
+            Pos where = at == null ? Pos.of("/") : new Pos("/", at.getLineNumber(), at.getColumnNumber());
+            throw Problems.xml("malformed XML", where, parserMessage(e));
         }
     }
 
@@ -190,7 +192,7 @@ final class GuardedReader extends StreamReaderDelegate {
             if (XINCLUDE_NS.equals(ns)) {
                 throw stop(Problems.xml("forbidden XML", pos, "XInclude is not allowed in a domain definition"));
             }
-            throw stop(Problems.xml("unknown element", pos, "namespace '" + ns + "' is not part of kvmtool's domain XML"));
+            throw stop(Problems.xml("unknown element", pos, "namespace '" + Problems.printable(ns) + "' is not part of kvmtool's domain XML"));
         }
         if (parent == null && !"domain".equals(name)) {
             throw stop(Problems.xml("unknown element", pos, "the root element of a domain definition is <domain>"));
@@ -222,16 +224,20 @@ final class GuardedReader extends StreamReaderDelegate {
 
     private KvmtoolException malformed(XMLStreamException e) {
         Location at = e.getLocation();
+        Pos where = current();
+        if (at != null && at.getLineNumber() > 0) {
+            where = new Pos(where.path(), at.getLineNumber(), at.getColumnNumber());
+        }
+        return Problems.xml("malformed XML", where, parserMessage(e));
+    }
+
+    /** The JDK's message without its "ParseError at [row,col]" preamble, on one line. */
+    static String parserMessage(Exception e) {
         String message = String.valueOf(e.getMessage());
         int m = message.indexOf("Message: ");
         if (m >= 0) {
             message = message.substring(m + "Message: ".length());
         }
-        message = message.replace('\n', ' ').trim();
-        Pos where = current();
-        if (at != null && at.getLineNumber() > 0) {
-            where = new Pos(where.path(), at.getLineNumber(), at.getColumnNumber());
-        }
-        return new KvmtoolException(ErrorCode.XML_ERROR, "malformed XML at " + where.describe() + ": " + message);
+        return Problems.oneLine(message);
     }
 }

@@ -37,14 +37,22 @@ final class Problems {
         return new KvmtoolException(ErrorCode.XML_ERROR, what + ": " + why);
     }
 
+    /** Parser messages may span lines and carry control characters; ours are one line. */
+    static String oneLine(String message) {
+        return printable(message.replace('\n', ' ').replace('\r', ' ').replace('\t', ' ').strip(), 300);
+    }
+
     private static Pos withValue(Pos where, String value) {
         return new Pos(where.path() + "='" + printable(value) + "'", where.line(), where.column());
     }
 
     /** Values are echoed into one-line messages: control characters and long values are shown safely. */
     static String printable(String value) {
+        return printable(value, 80);
+    }
+
+    private static String printable(String value, int max) {
         StringBuilder b = new StringBuilder();
-        int max = 80;
         for (int i = 0; i < value.length() && b.length() < max; i++) {
             char c = value.charAt(i);
             if (c < 0x20 || c == 0x7f) {

@@ -99,7 +99,7 @@ public final class XmlDomainCodec implements DomainXmlCodec {
                 Pos at = reader.current();
                 reader.fail(reader.getEventType() == XMLStreamConstants.START_ELEMENT
                         ? Problems.xml("unknown element", at, "not part of the domain XML kvmtool-manager understands")
-                        : Problems.xml("invalid XML", at, String.valueOf(event.getMessage())));
+                        : Problems.xml("invalid XML", at, Problems.oneLine(String.valueOf(event.getMessage()))));
                 return false;
             });
             u.setListener(new Unmarshaller.Listener() {
@@ -124,7 +124,8 @@ public final class XmlDomainCodec implements DomainXmlCodec {
             if (kept != null) {
                 throw new KvmtoolException(kept.code(), kept.getMessage(), e);
             }
-            throw new KvmtoolException(ErrorCode.XML_ERROR, "malformed XML at " + reader.current().describe() + ": " + e, e);
+            throw new KvmtoolException(ErrorCode.XML_ERROR, "malformed XML at " + reader.current().describe() + ": "
+                    + GuardedReader.parserMessage(e), e);
         }
         refuseDuplicates(bound, positions);
         ReadContext cx = new ReadContext(positions);
