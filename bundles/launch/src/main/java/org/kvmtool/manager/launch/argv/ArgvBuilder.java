@@ -65,7 +65,7 @@ public final class ArgvBuilder {
         argv.add("--name");
         argv.add(name(def, paths));
         if (!caps.arch().equals(def.os().arch())) {
-            throw unsupported("/domain/os/type/@arch", "this host's lkvm runs " + caps.arch() + " guests, not " + printable(def.os().arch()));
+            throw unsupported("/domain/os/type/@arch", "this host's lkvm runs " + printable(caps.arch()) + " guests, not " + printable(def.os().arch()));
         }
         argv.add("-k");
         argv.add(path(def.os().kernel(), "/domain/os/kernel"));

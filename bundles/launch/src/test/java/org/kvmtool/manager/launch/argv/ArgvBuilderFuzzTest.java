@@ -108,7 +108,7 @@ class ArgvBuilderFuzzTest {
         assertEquals("-p", argv.get(argv.size() - 2));
         String cmdline = argv.get(argv.size() - 1);
         assertTrue(cmdline.startsWith(ArgvBuilder.X86_DEFAULTS + " console="), cmdline);
-        if (def.os().cmdline() != null) {
+        if (def.os().cmdline() != null && !def.os().cmdline().isEmpty()) {
             assertTrue(cmdline.endsWith(" " + def.os().cmdline()), cmdline);
         }
         for (int i = 0; i < argv.size(); i++) {
