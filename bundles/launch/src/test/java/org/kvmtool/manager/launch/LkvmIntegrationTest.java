@@ -61,7 +61,7 @@ class LkvmIntegrationTest {
     @BeforeEach
     void setUp() throws IOException {
         spawner = Fixtures.spawner();
-        control = new SocketLkvmControl(Path.of("/proc"), Duration.ofSeconds(2), Duration.ofMillis(50),
+        control = new SocketLkvmControl(Path.of("/proc"), Duration.ofSeconds(2), Duration.ofMillis(300),
                 Duration.ofSeconds(5));
         watcher = new PidfdExitWatcher();
         console = new TestConsole();
