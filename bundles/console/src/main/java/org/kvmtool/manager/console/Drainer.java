@@ -1,0 +1,216 @@
+package org.kvmtool.manager.console;
+
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.KvmtoolException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * The one thread that reads every console, attached or not: epoll over all slaves plus an eventfd that
+ * wakes it for commands. The watched set and epoll registrations change only on this thread (commands
+ * run there), so a descriptor is never closed while it reads it. Per wake-up it reads each ready console
+ * until it is empty (at most {@value #READS_PER_ROUND} reads, for fairness), then flushes the logs it
+ * touched.
+ *
+ * <p>Logs are written on this thread, through a 64 KiB buffer per console: one write per console per
+ * burst into the page cache costs microseconds, keeps the log in exact stream order with no second
+ * queue to bound, and if the disk ever stalls the guests' output waits in their pty buffers (the
+ * kernel's flow control), so even then nothing is lost. Listeners are never called here.
+ */
+final class Drainer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Drainer.class.getName());
+    private static final long WAKE = 0; // epoll data of the eventfd; consoles have ids from 1
+    private static final int READS_PER_ROUND = 64; // of at most 4 KiB each (n_tty's buffer)
+
+    private final Posix posix;
+    private final Consumer<Console> onEnded;
+    private final int epfd;
+    private final int wakeFd;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
+    private final Map<Long, Console> watched = new HashMap<>(); // drain thread only
+    private final List<Console> touched = new ArrayList<>();
+    private final ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
+    private volatile boolean running = true;
+
+    /** @param onEnded told (on the drain thread) when a console ended, after its listeners were told */
+    Drainer(Posix posix, Consumer<Console> onEnded) throws ErrnoException {
+        this.posix = posix;
+        this.onEnded = onEnded;
+        this.epfd = posix.epollCreate();
+        try {
+            this.wakeFd = posix.eventfd();
+            posix.epollAdd(epfd, wakeFd, Posix.EPOLLIN, WAKE);
+        } catch (ErrnoException e) {
+            posix.close(epfd);
+            throw e;
+        }
+        this.thread = new Thread(this::run, "kvmtool-console-drain");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    long threadId() {
+        return thread.getId();
+    }
+
+    /** Starts watching a console (returns once it is registered). */
+    void watch(Console c) {
+        call(() -> {
+            try {
+                posix.epollAdd(epfd, c.fd(), Posix.EPOLLIN, c.id);
+            } catch (ErrnoException e) {
+                throw new KvmtoolException(ErrorCode.SYSTEM_ERROR,
+                        "console of '" + c.domain + "': " + e.getMessage(), e);
+            }
+            watched.put(c.id, c);
+        });
+    }
+
+    /** Stops watching and ends a console (returns once done). Idempotent. */
+    void end(Console c) {
+        call(() -> finish(c));
+    }
+
+    /** Runs {@code command} on the drain thread and waits for it. */
+    private void call(Runnable command) {
+        if (Thread.currentThread() == thread || !running) {
+            command.run();
+            return;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        commands.add(() -> {
+            try {
+                command.run();
+                done.complete(null);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        try {
+            posix.eventfdSignal(wakeFd);
+            done.get();
+        } catch (ErrnoException e) {
+            throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "cannot wake the console thread", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r
+                    : new KvmtoolException(ErrorCode.INTERNAL_ERROR, "console thread failed", e.getCause());
+        }
+    }
+
+    private void run() {
+        Posix.Events events = posix.newEvents(64);
+        while (running) {
+            int n;
+            try {
+                n = posix.epollWait(epfd, events, -1);
+            } catch (ErrnoException e) { // EBADF/EINVAL: a bug, not a condition to retry
+                LOG.log(System.Logger.Level.ERROR, "console thread stopped", e);
+                break;
+            }
+            for (int i = 0; i < n; i++) {
+                long id = events.data(i);
+                if (id == WAKE) {
+                    runCommands();
+                } else {
+                    Console c = watched.get(id);
+                    if (c != null) {
+                        pump(c, events.events(i));
+                    }
+                }
+            }
+            for (Console c : touched) {
+                c.flushLog();
+            }
+            touched.clear();
+        }
+        runCommands(); // whoever still waits gets an answer
+    }
+
+    private void runCommands() {
+        try {
+            posix.eventfdClear(wakeFd, buf);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "console thread eventfd", e);
+        }
+        Runnable command;
+        while ((command = commands.poll()) != null) {
+            command.run();
+        }
+    }
+
+    private void pump(Console c, int readyEvents) {
+        try {
+            for (int reads = 0; reads < READS_PER_ROUND; reads++) {
+                int n = posix.read(c.fd(), buf);
+                if (n > 0) {
+                    byte[] data = new byte[n];
+                    buf.get(data);
+                    c.received(data);
+                    if (reads == 0) {
+                        touched.add(c);
+                    }
+                } else if (n == 0 || (readyEvents & (Posix.EPOLLHUP | Posix.EPOLLERR)) != 0) {
+                    finish(c); // end of file, or hung up with nothing left: lkvm's side is gone
+                    return;
+                } else {
+                    return; // EAGAIN: all read
+                }
+            }
+        } catch (ErrnoException e) {
+            if (e.errno() != Posix.EIO) { // EIO is how a pty slave says its master is gone
+                LOG.log(System.Logger.Level.WARNING, "console of '" + c.domain + "': " + e.getMessage(), e);
+            }
+            finish(c);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "console of '" + c.domain + "' failed", e);
+            finish(c);
+        }
+    }
+
+    private void finish(Console c) {
+        if (watched.remove(c.id) == null) {
+            return;
+        }
+        try {
+            posix.epollDelete(epfd, c.fd());
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "console of '" + c.domain + "': " + e.getMessage(), e);
+        }
+        c.ended();
+        onEnded.accept(c);
+    }
+
+    /** Ends every console, then stops the thread. */
+    @Override
+    public void close() {
+        call(() -> {
+            for (Console c : List.copyOf(watched.values())) {
+                finish(c);
+            }
+            running = false;
+        });
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            posix.close(wakeFd);
+            posix.close(epfd);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "console thread close", e);
+        }
+    }
+}
