@@ -23,6 +23,7 @@ final class Console {
     final long id;
     private final Posix posix;
     private final SlaveFd slave;
+    private final Owner owner; // null: no reference to the master; the end is then seen as a hangup
     private final Ring ring;
     private final long writeTimeoutNanos;
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
@@ -31,13 +32,14 @@ final class Console {
     private ConsoleLog log; // drain thread only; null once it failed
     private volatile boolean ended;
 
-    Console(String domain, String slavePath, long id, Posix posix, SlaveFd slave, Ring ring, ConsoleLog log,
-            long writeTimeoutMillis) {
+    Console(String domain, String slavePath, long id, Posix posix, SlaveFd slave, Owner owner, Ring ring,
+            ConsoleLog log, long writeTimeoutMillis) {
         this.domain = domain;
         this.slavePath = slavePath;
         this.id = id;
         this.posix = posix;
         this.slave = slave;
+        this.owner = owner;
         this.ring = ring;
         this.log = log;
         this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis);
@@ -45,6 +47,11 @@ final class Console {
 
     int fd() {
         return slave.fd();
+    }
+
+    /** The owner's pidfd, or -1. */
+    int ownerPidfd() {
+        return owner == null ? -1 : owner.pidfd;
     }
 
     boolean isEnded() {
@@ -93,6 +100,9 @@ final class Console {
             s.end();
         }
         subscribers.clear();
+        if (owner != null) {
+            owner.close(posix);
+        }
         slave.close();
     }
 

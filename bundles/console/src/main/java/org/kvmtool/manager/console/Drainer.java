@@ -28,6 +28,7 @@ import java.util.function.Consumer;
 final class Drainer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Drainer.class.getName());
     private static final long WAKE = 0; // epoll data of the eventfd; consoles have ids from 1
+    private static final long OWNER_EXITED = 1L << 62; // flag in the epoll data of a console's owner pidfd
     private static final int READS_PER_ROUND = 64; // of at most 4 KiB each (n_tty's buffer)
 
     private final Posix posix;
@@ -67,6 +68,14 @@ final class Drainer implements AutoCloseable {
         call(() -> {
             try {
                 posix.epollAdd(epfd, c.fd(), Posix.EPOLLIN, c.id);
+                if (c.ownerPidfd() >= 0) {
+                    try {
+                        posix.epollAdd(epfd, c.ownerPidfd(), Posix.EPOLLIN, c.id | OWNER_EXITED);
+                    } catch (ErrnoException e) {
+                        posix.epollDelete(epfd, c.fd());
+                        throw e;
+                    }
+                }
             } catch (ErrnoException e) {
                 throw new KvmtoolException(ErrorCode.SYSTEM_ERROR,
                         "console of '" + c.domain + "': " + e.getMessage(), e);
@@ -123,10 +132,16 @@ final class Drainer implements AutoCloseable {
                 long id = events.data(i);
                 if (id == WAKE) {
                     runCommands();
+                } else if ((id & OWNER_EXITED) != 0) {
+                    Console c = watched.get(id & ~OWNER_EXITED);
+                    if (c != null) { // lkvm is gone but we hold the master: everything it wrote is still there
+                        pump(c, 0, Integer.MAX_VALUE);
+                        finish(c);
+                    }
                 } else {
                     Console c = watched.get(id);
                     if (c != null) {
-                        pump(c, events.events(i));
+                        pump(c, events.events(i), READS_PER_ROUND);
                     }
                 }
             }
@@ -150,9 +165,9 @@ final class Drainer implements AutoCloseable {
         }
     }
 
-    private void pump(Console c, int readyEvents) {
+    private void pump(Console c, int readyEvents, int maxReads) {
         try {
-            for (int reads = 0; reads < READS_PER_ROUND; reads++) {
+            for (int reads = 0; reads < maxReads; reads++) {
                 int n = posix.read(c.fd(), buf);
                 if (n > 0) {
                     byte[] data = new byte[n];
@@ -185,6 +200,9 @@ final class Drainer implements AutoCloseable {
         }
         try {
             posix.epollDelete(epfd, c.fd());
+            if (c.ownerPidfd() >= 0) {
+                posix.epollDelete(epfd, c.ownerPidfd());
+            }
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "console of '" + c.domain + "': " + e.getMessage(), e);
         }

@@ -44,5 +44,8 @@ interface LibC extends Library {
 
     int poll(byte[] fds, NativeLong nfds, int timeout);
 
+    /** pidfd_open and pidfd_getfd have no glibc 2.36 wrappers. */
+    NativeLong syscall(NativeLong number, NativeLong arg1, NativeLong arg2, NativeLong arg3);
+
     String strerror(int errnum);
 }

@@ -31,6 +31,9 @@ final class Posix {
     static final int EAGAIN = 11;
 
     private static final int TCSANOW = 0;
+    // Unified syscall numbers: the same on x86-64 and the generic table (arm64, riscv64).
+    private static final int SYS_PIDFD_OPEN = 434;
+    private static final int SYS_PIDFD_GETFD = 438;
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLL_CTL_DEL = 2;
     /** Larger than struct termios on every glibc target (60 bytes on x86-64 and arm64). */
@@ -193,6 +196,21 @@ final class Posix {
 
     Events newEvents(int capacity) {
         return new Events(capacity);
+    }
+
+    /** A pidfd: readable once the process has exited, and never confused with a later process of that pid. */
+    int pidfdOpen(long pid) throws ErrnoException {
+        return check("pidfd_open", syscall(SYS_PIDFD_OPEN, pid, 0, 0));
+    }
+
+    /** A duplicate (close-on-exec) of descriptor {@code targetFd} of the process behind {@code pidfd}. */
+    int pidfdGetfd(int pidfd, int targetFd) throws ErrnoException {
+        return check("pidfd_getfd", syscall(SYS_PIDFD_GETFD, pidfd, targetFd, 0));
+    }
+
+    private int syscall(long number, long a1, long a2, long a3) {
+        return (int) libc.syscall(new NativeLong(number), new NativeLong(a1), new NativeLong(a2), new NativeLong(a3))
+                .longValue();
     }
 
     int eventfd() throws ErrnoException {

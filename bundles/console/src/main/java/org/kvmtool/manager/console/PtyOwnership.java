@@ -27,30 +27,39 @@ final class PtyOwnership {
 
     /** Empty when {@code pid} holds the master of {@code slavePath} as fd 0, else why not (one line). */
     Optional<String> mismatch(String slavePath, long pid) {
+        return mismatch(slavePath, Long.toString(pid), 0, "process " + pid);
+    }
+
+    /** Empty when descriptor {@code fd} of this process is the master of {@code slavePath}. */
+    Optional<String> mismatchOfOwn(String slavePath, int fd) {
+        return mismatch(slavePath, "self", fd, "this process's descriptor " + fd);
+    }
+
+    private Optional<String> mismatch(String slavePath, String procEntry, int fd, String who) {
         OptionalInt index = ptsIndex(slavePath);
         if (index.isEmpty()) {
             return Optional.of(slavePath + " is not a /dev/pts slave");
         }
-        Path proc = procRoot.resolve(Long.toString(pid));
-        String stdin;
+        Path proc = procRoot.resolve(procEntry);
+        String target;
         String fdinfo;
         try {
-            stdin = Files.readSymbolicLink(proc.resolve("fd/0")).toString();
-            fdinfo = Files.readString(proc.resolve("fdinfo/0"));
+            target = Files.readSymbolicLink(proc.resolve("fd/" + fd)).toString();
+            fdinfo = Files.readString(proc.resolve("fdinfo/" + fd));
         } catch (NoSuchFileException e) {
-            return Optional.of("process " + pid + " does not exist (or has no stdin)");
+            return Optional.of(who + " does not exist (or has no descriptor " + fd + ")");
         } catch (IOException | SecurityException e) {
-            return Optional.of("cannot inspect process " + pid + ": " + e);
+            return Optional.of("cannot inspect " + who + ": " + e);
         }
-        if (!isPtmx(stdin)) {
-            return Optional.of("the stdin of process " + pid + " is " + stdin + ", not a pty master");
+        if (!isPtmx(target)) {
+            return Optional.of("descriptor " + fd + " of " + who + " is " + target + ", not a pty master");
         }
         OptionalInt held = ttyIndex(fdinfo);
         if (held.isEmpty()) {
-            return Optional.of("the kernel does not report which pty process " + pid + " holds");
+            return Optional.of("the kernel does not report which pty " + who + " holds");
         }
         if (held.getAsInt() != index.getAsInt()) {
-            return Optional.of("process " + pid + " holds /dev/pts/" + held.getAsInt() + ", not " + slavePath);
+            return Optional.of(who + " holds /dev/pts/" + held.getAsInt() + ", not " + slavePath);
         }
         return Optional.empty();
     }

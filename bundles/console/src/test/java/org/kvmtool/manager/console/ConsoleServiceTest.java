@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -185,6 +187,84 @@ class ConsoleServiceTest {
         long tookNanos = Long.parseLong(Files.readString(report).trim());
         System.out.printf("flood: the guest wrote %d MiB in %.0f ms (%.1f MiB/s) with a stuck reader attached%n",
                 n >> 20, tookNanos / 1e6, n / 1048576.0 / (tookNanos / 1e9));
+    }
+
+    @Test
+    void whatTheGuestWroteJustBeforeItEndedIsNotLost() throws Exception {
+        // When the last master closes, the kernel discards what the slave has not read yet. So: hold the
+        // drain thread up (console A's log is a FIFO nobody reads: a stalled disk), let guest B write its
+        // last 10,000 bytes and end meanwhile, then let the disk come back. The console holds its own
+        // reference to B's master, so it still drains B to the end before the pty goes.
+        ConsoleServiceImpl consoles = service(DEFAULTS);
+        Guest b = Guest.command(consoles, tmp, "/bin/sh", "-c", "read go; exec head -c 10000 /dev/zero");
+        cleanup.add(b);
+        Path logB = tmp.resolve("b.log");
+        consoles.open("b", b.slavePath, b.pid(), logB.toString(), 0);
+        Collector readerB = new Collector();
+        consoles.subscribe("b", readerB);
+
+        int nA = 400_000; // more than the FIFO, the log buffer and the pty can hold together
+        Path fifo = tmp.resolve("a.log");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        CountDownLatch diskBack = new CountDownLatch(1);
+        CompletableFuture<byte[]> loggedA = CompletableFuture.supplyAsync(() -> {
+            try (var in = Files.newInputStream(fifo)) {
+                diskBack.await();
+                return in.readAllBytes(); // to EOF: console A closed its log
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            Guest a = Guest.command(consoles, tmp, "/usr/bin/head", "-c", Integer.toString(nA), "/dev/zero");
+            cleanup.add(a);
+            consoles.open("a", a.slavePath, a.pid(), fifo.toString(), 0);
+            Collector readerA = new Collector();
+            consoles.subscribe("a", readerA);
+            awaitStall("the drain thread to stall on A's log", readerA, a.process); // the FIFO is full
+
+            consoles.write("b", ascii("go\n")); // writes go straight to the slave, not through the drain thread
+            assertEquals(OptionalInt.of(0), b.process.waitFor(WAIT), "B wrote everything and ended");
+            Thread.sleep(100);
+            assertEquals(0, size(logB), "nothing of B was read yet");
+            assertTrue(a.process.isAlive(), "A waits for its output to be read");
+        } finally {
+            diskBack.countDown();
+        }
+        assertTrue(readerB.awaitClosed(WAIT));
+        assertSameBytes(new byte[10_000], Files.readAllBytes(logB));
+        assertSameBytes(new byte[nA], loggedA.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    }
+
+    /** Waits until a reader of a guest that never stops writing gets nothing more for half a second. */
+    static void awaitStall(String what, Collector reader, Child writer) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        int last = -1;
+        while (true) {
+            assertTrue(writer.isAlive(), "the writer is still writing");
+            int now = reader.bytes().length;
+            if (now == last) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for " + what + " (" + now + " bytes read)");
+            }
+            last = now;
+            Thread.sleep(500);
+        }
+    }
+
+    @Test
+    void withoutAnOwnerTheEndIsSeenAsAHangup() throws Exception {
+        ConsoleServiceImpl consoles = service(DEFAULTS);
+        Guest g = guest(consoles);
+        consoles.open("h", g.slavePath, 0, tmp.resolve("h.log").toString(), 0);
+        Collector reader = new Collector();
+        consoles.subscribe("h", reader);
+        await("banner", () -> tailText(consoles, "h").contains(FakeGuest.BANNER), WAIT);
+        g.process.signal(9);
+        assertTrue(reader.awaitClosed(WAIT), "closed() on the hangup");
+        assertFalse(consoles.isOpen("h"));
     }
 
     @Test

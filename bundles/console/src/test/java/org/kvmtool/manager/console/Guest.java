@@ -39,6 +39,11 @@ final class Guest implements AutoCloseable {
                 "--nodefaults", "-n", "mode=none"), home);
     }
 
+    /** Any program. */
+    static Guest command(ConsoleService consoles, Path home, String... argv) {
+        return start(consoles, List.of(argv), home);
+    }
+
     private static Guest start(ConsoleService consoles, List<String> argv, Path home) {
         Pty pty = consoles.allocate();
         try {
