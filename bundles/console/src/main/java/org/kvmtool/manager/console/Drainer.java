@@ -4,10 +4,11 @@ import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -17,19 +18,24 @@ import java.util.function.Consumer;
  * The one thread that reads every console, attached or not: epoll over all slaves plus an eventfd that
  * wakes it for commands. The watched set and epoll registrations change only on this thread (commands
  * run there), so a descriptor is never closed while it reads it. Per wake-up it reads each ready console
- * until it is empty (at most {@value #READS_PER_ROUND} reads, for fairness), then flushes the logs it
- * touched.
+ * while its reads come back full (a pty read returns at most n_tty's 4 KiB), at most
+ * {@value #FULL_READS_PER_ROUND} times: fair between consoles, and no extra call just to learn that a pty
+ * is empty (epoll is level-triggered: what is left is reported again). Each libc call through JNA costs
+ * microseconds, so the calls per KiB are what the drain's CPU is made of.
  *
- * <p>Logs are written on this thread, through a 64 KiB buffer per console: one write per console per
- * burst into the page cache costs microseconds, keeps the log in exact stream order with no second
- * queue to bound, and if the disk ever stalls the guests' output waits in their pty buffers (the
- * kernel's flow control), so even then nothing is lost. Listeners are never called here.
+ * <p>Logs are written on this thread, through a 64 KiB buffer per console that is flushed when full
+ * and whenever the thread is about to go idle: under a flood that is one write per 64 KiB, at a trickle
+ * the log is current within a wake-up. A write into the page cache costs microseconds, keeps the log
+ * in exact stream order with no second queue to bound, and if the disk ever stalls the guests' output
+ * waits in their pty buffers (the kernel's flow control), so even then nothing is lost. Listeners are
+ * never called here.
  */
 final class Drainer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Drainer.class.getName());
     private static final long WAKE = 0; // epoll data of the eventfd; consoles have ids from 1
     private static final long OWNER_EXITED = 1L << 62; // flag in the epoll data of a console's owner pidfd
-    private static final int READS_PER_ROUND = 64; // of at most 4 KiB each (n_tty's buffer)
+    private static final int PTY_READ_MAX = 4096; // N_TTY_BUF_SIZE: a full read means more may be waiting
+    private static final int FULL_READS_PER_ROUND = 16;
 
     private final Posix posix;
     private final Consumer<Console> onEnded;
@@ -38,7 +44,7 @@ final class Drainer implements AutoCloseable {
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Map<Long, Console> watched = new HashMap<>(); // drain thread only
-    private final List<Console> touched = new ArrayList<>();
+    private final Set<Console> unflushed = new LinkedHashSet<>(); // logs with buffered output
     private final ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
     private volatile boolean running = true;
 
@@ -123,10 +129,16 @@ final class Drainer implements AutoCloseable {
         while (running) {
             int n;
             try {
-                n = posix.epollWait(epfd, events, -1);
+                n = posix.epollWait(epfd, events, unflushed.isEmpty() ? -1 : 0);
             } catch (ErrnoException e) { // EBADF/EINVAL: a bug, not a condition to retry
                 LOG.log(System.Logger.Level.ERROR, "console thread stopped", e);
                 break;
+            }
+            if (n == 0) { // nothing more to read right now: the logs catch up before we sleep
+                for (Console c : unflushed) {
+                    c.flushLog();
+                }
+                unflushed.clear();
             }
             for (int i = 0; i < n; i++) {
                 long id = events.data(i);
@@ -135,20 +147,16 @@ final class Drainer implements AutoCloseable {
                 } else if ((id & OWNER_EXITED) != 0) {
                     Console c = watched.get(id & ~OWNER_EXITED);
                     if (c != null) { // lkvm is gone but we hold the master: everything it wrote is still there
-                        pump(c, 0, Integer.MAX_VALUE);
+                        pump(c, 0, true);
                         finish(c);
                     }
                 } else {
                     Console c = watched.get(id);
                     if (c != null) {
-                        pump(c, events.events(i), READS_PER_ROUND);
+                        pump(c, events.events(i), false);
                     }
                 }
             }
-            for (Console c : touched) {
-                c.flushLog();
-            }
-            touched.clear();
         }
         runCommands(); // whoever still waits gets an answer
     }
@@ -165,16 +173,18 @@ final class Drainer implements AutoCloseable {
         }
     }
 
-    private void pump(Console c, int readyEvents, int maxReads) {
+    /** Reads what a ready console has: a round's worth, or all of it ({@code untilEmpty}). */
+    private void pump(Console c, int readyEvents, boolean untilEmpty) {
         try {
-            for (int reads = 0; reads < maxReads; reads++) {
+            for (int reads = 1; ; reads++) {
                 int n = posix.read(c.fd(), buf);
                 if (n > 0) {
                     byte[] data = new byte[n];
                     buf.get(data);
                     c.received(data);
-                    if (reads == 0) {
-                        touched.add(c);
+                    unflushed.add(c);
+                    if (!untilEmpty && (n < PTY_READ_MAX || reads == FULL_READS_PER_ROUND)) {
+                        return;
                     }
                 } else if (n == 0 || (readyEvents & (Posix.EPOLLHUP | Posix.EPOLLERR)) != 0) {
                     finish(c); // end of file, or hung up with nothing left: lkvm's side is gone
@@ -198,6 +208,7 @@ final class Drainer implements AutoCloseable {
         if (watched.remove(c.id) == null) {
             return;
         }
+        unflushed.remove(c); // ended() flushes and closes its log
         try {
             posix.epollDelete(epfd, c.fd());
             if (c.ownerPidfd() >= 0) {

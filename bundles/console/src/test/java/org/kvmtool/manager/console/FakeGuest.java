@@ -51,7 +51,6 @@ public final class FakeGuest {
         if (deaf) {
             Thread.sleep(Long.MAX_VALUE);
         }
-        byte[] payload = payload(flood);
         InputStream in = new FileInputStream(FileDescriptor.in);
         while (true) {
             int b;
@@ -69,8 +68,12 @@ public final class FakeGuest {
             } else if (b == 'f' && flood > 0) {
                 long t0 = System.nanoTime();
                 out.write(ascii(FLOOD_BEGIN));
-                for (int off = 0; off < payload.length; off += 65536) {
-                    out.write(payload, off, Math.min(65536, payload.length - off));
+                Lines lines = new Lines();
+                byte[] chunk = new byte[65536];
+                for (int left = flood; left > 0; left -= chunk.length) {
+                    int len = Math.min(chunk.length, left);
+                    lines.fill(chunk, len);
+                    out.write(chunk, 0, len);
                 }
                 out.write(ascii(FLOOD_END));
                 long took = System.nanoTime() - t0;
@@ -93,20 +96,26 @@ public final class FakeGuest {
     /** {@code n} bytes of numbered lines "00000000\r\n00000001\r\n...": any loss, duplicate or reordering shows. */
     static byte[] payload(int n) {
         byte[] out = new byte[n];
-        byte[] line = new byte[10];
-        line[8] = '\r';
-        line[9] = '\n';
-        for (int at = 0, k = 0; at < n; k++) {
-            int v = k;
-            for (int d = 7; d >= 0; d--) {
-                line[d] = (byte) ('0' + v % 10);
-                v /= 10;
-            }
-            int len = Math.min(10, n - at);
-            System.arraycopy(line, 0, out, at, len);
-            at += len;
-        }
+        new Lines().fill(out, n);
         return out;
+    }
+
+    /** The numbered lines as a stream, generated as fast as a pty takes them. */
+    static final class Lines {
+        private final byte[] line = ascii("00000000\r\n");
+        private int at;
+
+        void fill(byte[] buf, int len) {
+            for (int i = 0; i < len; i++) {
+                buf[i] = line[at++];
+                if (at == line.length) {
+                    at = 0;
+                    for (int d = 7; d >= 0 && ++line[d] > '9'; d--) {
+                        line[d] = '0';
+                    }
+                }
+            }
+        }
     }
 
     /** Everything the guest writes for a flood of {@code n} bytes, banner first. */
