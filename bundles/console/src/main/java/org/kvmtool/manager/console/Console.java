@@ -176,9 +176,26 @@ final class Console {
         if (fd < 0) {
             throw notOpen();
         }
-        writeLock.lock();
         try {
             long deadline = System.nanoTime() + writeTimeoutNanos;
+            if (!writeLock.tryLock(writeTimeoutNanos, TimeUnit.NANOSECONDS)) {
+                throw notReading(0, data.length); // another input is still waiting for the guest
+            }
+            try {
+                writeAll(fd, data, deadline);
+            } finally {
+                writeLock.unlock();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvmtoolException(ErrorCode.OPERATION_FAILED, "console of '" + domain + "': interrupted", e);
+        } finally {
+            slave.release();
+        }
+    }
+
+    private void writeAll(int fd, byte[] data, long deadline) {
+        try {
             int off = 0;
             while (off < data.length) {
                 int n = posix.write(fd, data, off, data.length - off);
@@ -188,9 +205,7 @@ final class Console {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new KvmtoolException(ErrorCode.OPERATION_TIMEOUT, "console of '" + domain
-                            + "': the guest is not reading its input (" + off + " of " + data.length
-                            + " bytes sent in " + TimeUnit.NANOSECONDS.toMillis(writeTimeoutNanos) + " ms)");
+                    throw notReading(off, data.length);
                 }
                 int waitMillis = (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left) + 1);
                 int revents = posix.poll(fd, Posix.POLLOUT, waitMillis);
@@ -202,12 +217,14 @@ final class Console {
             if (e.errno() == Posix.EIO) {
                 throw hungUp(e);
             }
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR,
-                    "console of '" + domain + "': " + e.getMessage(), e);
-        } finally {
-            writeLock.unlock();
-            slave.release();
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "console of '" + domain + "': " + e.getMessage(), e);
         }
+    }
+
+    private KvmtoolException notReading(int sent, int total) {
+        return new KvmtoolException(ErrorCode.OPERATION_TIMEOUT, "console of '" + domain
+                + "': the guest is not reading its input (" + sent + " of " + total + " bytes sent in "
+                + TimeUnit.NANOSECONDS.toMillis(writeTimeoutNanos) + " ms)");
     }
 
     private KvmtoolException hungUp(Throwable cause) {

@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -36,6 +38,7 @@ final class Drainer implements AutoCloseable {
     private static final long OWNER_EXITED = 1L << 62; // flag in the epoll data of a console's owner pidfd
     private static final int PTY_READ_MAX = 4096; // N_TTY_BUF_SIZE: a full read means more may be waiting
     private static final int FULL_READS_PER_ROUND = 16;
+    private static final int COMMAND_TIMEOUT_SECONDS = 30;
 
     private final Posix posix;
     private final Consumer<Console> onEnded;
@@ -112,7 +115,9 @@ final class Drainer implements AutoCloseable {
         });
         try {
             posix.eventfdSignal(wakeFd);
-            done.get();
+            done.get(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS); // bounded: never hang a caller on a dead thread
+        } catch (TimeoutException e) {
+            throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "the console thread does not respond", e);
         } catch (ErrnoException e) {
             throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "cannot wake the console thread", e);
         } catch (InterruptedException e) {
@@ -132,6 +137,7 @@ final class Drainer implements AutoCloseable {
                 n = posix.epollWait(epfd, events, unflushed.isEmpty() ? -1 : 0);
             } catch (ErrnoException e) { // EBADF/EINVAL: a bug, not a condition to retry
                 LOG.log(System.Logger.Level.ERROR, "console thread stopped", e);
+                running = false;
                 break;
             }
             if (n == 0) { // nothing more to read right now: the logs catch up before we sleep
