@@ -12,7 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One open console: the slave descriptor, where its output goes (ring, log, subscribers) and who may
- * write. Output handling ({@link #received}, {@link #flushLog}, {@link #ended}) runs on the drain thread;
+ * write. Output handling ({@link #received}, {@link #flush}, {@link #ended}) runs on the drain thread;
  * writes run on the caller's thread.
  */
 final class Console {
@@ -30,6 +30,7 @@ final class Console {
     private final AtomicReference<Attachment> writer = new AtomicReference<>();
     private final ReentrantLock writeLock = new ReentrantLock(); // one input at a time: no interleaving
     private ConsoleLog log; // drain thread only; null once it failed
+    private int unflushed; // drain thread only: bytes received since the last flush()
     private volatile boolean ended;
 
     Console(String domain, String slavePath, long id, Posix posix, SlaveFd slave, Owner owner, Ring ring,
@@ -60,7 +61,9 @@ final class Console {
 
     // ---- drain thread ----
 
+    /** New output: into the ring now, into the log buffer and the readers' outboxes until {@link #flush()}. */
     void received(byte[] data) {
+        unflushed += data.length;
         ring.append(data);
         if (log != null) {
             try {
@@ -74,13 +77,22 @@ final class Console {
         }
     }
 
-    void flushLog() {
+    /** Writes the buffered log and hands the queued output to the readers (once per burst). */
+    int unflushed() {
+        return unflushed;
+    }
+
+    void flush() {
+        unflushed = 0;
         if (log != null) {
             try {
                 log.flush();
             } catch (IOException e) {
                 logFailed(e);
             }
+        }
+        for (Subscriber s : subscribers) {
+            s.publish();
         }
     }
 

@@ -25,9 +25,9 @@ import java.util.function.Consumer;
  * is empty (epoll is level-triggered: what is left is reported again). Each libc call through JNA costs
  * microseconds, so the calls per KiB are what the drain's CPU is made of.
  *
- * <p>Logs are written on this thread, through a 64 KiB buffer per console that is flushed when full
- * and whenever the thread is about to go idle: under a flood that is one write per 64 KiB, at a trickle
- * the log is current within a wake-up. A write into the page cache costs microseconds, keeps the log
+ * <p>Output is flushed (log written, readers' outboxes handed to a delivery thread) every 64 KiB, and
+ * once no console has had anything for {@value #LINGER_MILLIS} ms. The ring (tail) is current at once. Logs are written on this thread, through a 64 KiB
+ * buffer per console. A write into the page cache costs microseconds, keeps the log
  * in exact stream order with no second queue to bound, and if the disk ever stalls the guests' output
  * waits in their pty buffers (the kernel's flow control), so even then nothing is lost. Listeners are
  * never called here.
@@ -39,6 +39,10 @@ final class Drainer implements AutoCloseable {
     private static final int PTY_READ_MAX = 4096; // N_TTY_BUF_SIZE: a full read means more may be waiting
     private static final int FULL_READS_PER_ROUND = 16;
     private static final int COMMAND_TIMEOUT_SECONDS = 30;
+    private static final int FLUSH_BYTES = 64 * 1024;
+    /** How long output may wait for more before it is flushed: invisible to a human, and under a flood
+     * it turns a log write and a thread wake-up per 4 KiB pty read into one per 64 KiB. */
+    private static final int LINGER_MILLIS = 1;
 
     private final Posix posix;
     private final Consumer<Console> onEnded;
@@ -47,7 +51,7 @@ final class Drainer implements AutoCloseable {
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final Map<Long, Console> watched = new HashMap<>(); // drain thread only
-    private final Set<Console> unflushed = new LinkedHashSet<>(); // logs with buffered output
+    private final Set<Console> unflushed = new LinkedHashSet<>(); // buffered output not yet in log and outboxes
     private final ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
     private volatile boolean running = true;
 
@@ -134,15 +138,15 @@ final class Drainer implements AutoCloseable {
         while (running) {
             int n;
             try {
-                n = posix.epollWait(epfd, events, unflushed.isEmpty() ? -1 : 0);
+                n = posix.epollWait(epfd, events, unflushed.isEmpty() ? -1 : LINGER_MILLIS);
             } catch (ErrnoException e) { // EBADF/EINVAL: a bug, not a condition to retry
                 LOG.log(System.Logger.Level.ERROR, "console thread stopped", e);
                 running = false;
                 break;
             }
-            if (n == 0) { // nothing more to read right now: the logs catch up before we sleep
+            if (n == 0) { // quiet for a moment: log and readers catch up before the thread sleeps
                 for (Console c : unflushed) {
-                    c.flushLog();
+                    c.flush();
                 }
                 unflushed.clear();
             }
@@ -188,7 +192,12 @@ final class Drainer implements AutoCloseable {
                     byte[] data = new byte[n];
                     buf.get(data);
                     c.received(data);
-                    unflushed.add(c);
+                    if (c.unflushed() >= FLUSH_BYTES) { // a flood: readers need not wait for its end
+                        c.flush();
+                        unflushed.remove(c);
+                    } else {
+                        unflushed.add(c);
+                    }
                     if (!untilEmpty && (n < PTY_READ_MAX || reads == FULL_READS_PER_ROUND)) {
                         return;
                     }

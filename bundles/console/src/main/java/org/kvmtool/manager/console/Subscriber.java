@@ -8,8 +8,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
- * One listener's outbox. The drain thread only queues bytes here; a delivery thread calls the listener,
- * one call at a time and in order. A listener that falls more than {@code limit} bytes behind is detached
+ * One listener's outbox. The drain thread only queues bytes here and publishes them once per burst; a
+ * delivery thread calls the listener, one call at a time and in order. A listener that falls more than {@code limit} bytes behind is detached
  * (it gets {@link ConsoleListener#closed()}): a slow reader must never make the guest wait, and the log
  * still has everything.
  */
@@ -36,31 +36,38 @@ final class Subscriber implements Runnable {
         this.onDetach = onDetach;
     }
 
-    /** Queues output (drain thread). Never blocks. */
+    /** Queues output (drain thread); delivered after the next {@link #publish()}. Never blocks. */
     void offer(byte[] data) {
-        String overflow = null;
-        boolean submit;
+        String overflow;
         synchronized (this) {
             if (ending || cancelled) {
                 return;
             }
-            if (queued + data.length > limit) {
-                overflow = "fell more than " + limit + " bytes behind";
-                queue.clear();
-                queued = 0;
-                ending = true;
-            } else {
+            if (queued + data.length <= limit) {
                 queue.add(data);
                 queued += data.length;
+                return;
             }
-            submit = schedule();
+            overflow = "fell more than " + limit + " bytes behind";
+            queue.clear();
+            queued = 0;
+            ending = true;
         }
-        if (overflow != null) {
-            onDetach.accept(overflow);
+        onDetach.accept(overflow);
+        publish();
+    }
+
+    /**
+     * Hands what is queued to a delivery thread (drain thread, once per burst rather than per 4 KiB read:
+     * waking a thread costs more than the read).
+     */
+    void publish() {
+        synchronized (this) {
+            if (cancelled || (queue.isEmpty() && !ending) || !schedule()) {
+                return;
+            }
         }
-        if (submit) {
-            submit();
-        }
+        submit();
     }
 
     /** The console ended: the listener gets closed() after the output already queued. Idempotent. */
