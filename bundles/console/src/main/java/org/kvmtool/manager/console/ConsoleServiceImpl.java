@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -199,7 +198,7 @@ public final class ConsoleServiceImpl implements ConsoleService {
         Owner owner = null;
         try {
             // Checked once we hold the slave: from then on its number cannot pass to another pty.
-            owner = ownerPid > 0 ? owner(what, slavePath, ownerPid) : null;
+            owner = ownerPid > 0 ? Owner.take(posix, ownership, what, slavePath, ownerPid) : null;
             posix.makeRaw(fd);
             ConsoleLog log = new ConsoleLog(Path.of(logFile), maxLogBytes);
             Ring ring = rings.computeIfAbsent(domain, d -> new Ring(settings.ringBytes()));
@@ -217,47 +216,6 @@ public final class ConsoleServiceImpl implements ConsoleService {
                     ? "cannot write the log " + logFile + ": " + e : e.getMessage();
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, what + why, e);
         }
-    }
-
-    /**
-     * Verifies that {@code pid} holds the pty's master as its stdio, and takes a reference to that master
-     * (see {@link Owner}). Without the rights for pidfd_getfd (another user's process without
-     * CAP_SYS_PTRACE, Yama, seccomp) the console still works; only its end is then seen as a hangup.
-     */
-    private Owner owner(String what, String slavePath, long pid) {
-        int pidfd;
-        try {
-            pidfd = posix.pidfdOpen(pid); // first: from here on, pid reuse cannot fool the checks below
-        } catch (ErrnoException e) {
-            pidfd = -1;
-        }
-        int master = -1;
-        try {
-            Optional<String> mismatch = ownership.mismatch(slavePath, pid);
-            if (mismatch.isPresent()) {
-                throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, what + mismatch.get());
-            }
-            if (pidfd >= 0) {
-                master = posix.pidfdGetfd(pidfd, 0);
-                Optional<String> ours = ownership.mismatchOfOwn(slavePath, master);
-                if (ours.isPresent()) { // lkvm replaced its stdin in between: not worth holding
-                    LOG.log(System.Logger.Level.WARNING, what + ours.get());
-                    Owner.closeQuietly(posix, master);
-                    master = -1;
-                }
-            }
-        } catch (ErrnoException e) {
-            LOG.log(System.Logger.Level.INFO, what + "no reference to the pty master (" + e.getMessage()
-                    + "): output written just before the hypervisor ends may be cut off");
-        } catch (RuntimeException e) {
-            Owner.closeQuietly(posix, pidfd);
-            throw e;
-        }
-        if (master < 0) {
-            Owner.closeQuietly(posix, pidfd);
-            return null;
-        }
-        return new Owner(pidfd, master);
     }
 
     @Override

@@ -15,8 +15,7 @@ import java.nio.file.Path;
  * like the test guest of kvmtool-facts.md (banner, echo, {@code q} = poweroff and exit 0) and can flood.
  * Options: {@code --ready FILE} (created once the banner is written), {@code --flood N} (on input
  * {@code f}: N bytes of {@link #payload}, framed), {@code --report FILE} (the flood's duration in ns),
- * {@code --deaf} (never reads its input), {@code --exit-after-flood} (ends, exit 0, right after its last
- * flood byte is written).
+ * {@code --deaf} (never reads its input).
  */
 public final class FakeGuest {
     static final String BANNER = "GUEST READY\r\n";
@@ -32,14 +31,12 @@ public final class FakeGuest {
         Path report = null;
         int flood = 0;
         boolean deaf = false;
-        boolean exitAfterFlood = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--ready" -> ready = Path.of(args[++i]);
                 case "--report" -> report = Path.of(args[++i]);
                 case "--flood" -> flood = Integer.parseInt(args[++i]);
                 case "--deaf" -> deaf = true;
-                case "--exit-after-flood" -> exitAfterFlood = true;
                 default -> throw new IllegalArgumentException(args[i]);
             }
         }
@@ -79,9 +76,6 @@ public final class FakeGuest {
                 long took = System.nanoTime() - t0;
                 if (report != null) {
                     Files.writeString(report, took + "\n");
-                }
-                if (exitAfterFlood) {
-                    Runtime.getRuntime().halt(0);
                 }
             } else {
                 out.write(b);
