@@ -25,8 +25,9 @@ import java.util.function.Consumer;
  * is empty (epoll is level-triggered: what is left is reported again). Each libc call through JNA costs
  * microseconds, so the calls per KiB are what the drain's CPU is made of.
  *
- * <p>Output is flushed (log written, readers' outboxes handed to a delivery thread) every 64 KiB, and
- * once no console has had anything for {@value #LINGER_MILLIS} ms. The ring (tail) is current at once. Logs are written on this thread, through a 64 KiB
+ * <p>Output is flushed (log written, readers' outboxes handed to a delivery thread) every 64 KiB, once
+ * no console has had anything for {@value #LINGER_MILLIS} ms, and at least every {@value #LINGER_MILLIS}
+ * ms. The ring (tail) is current at once. Logs are written on this thread, through a 64 KiB
  * buffer per console. A write into the page cache costs microseconds, keeps the log
  * in exact stream order with no second queue to bound, and if the disk ever stalls the guests' output
  * waits in their pty buffers (the kernel's flow control), so even then nothing is lost. Listeners are
@@ -43,6 +44,7 @@ final class Drainer implements AutoCloseable {
     /** How long output may wait for more before it is flushed: invisible to a human, and under a flood
      * it turns a log write and a thread wake-up per 4 KiB pty read into one per 64 KiB. */
     private static final int LINGER_MILLIS = 1;
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
 
     private final Posix posix;
     private final Consumer<Console> onEnded;
@@ -53,6 +55,7 @@ final class Drainer implements AutoCloseable {
     private final Map<Long, Console> watched = new HashMap<>(); // drain thread only
     private final Set<Console> unflushed = new LinkedHashSet<>(); // buffered output not yet in log and outboxes
     private final ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
+    private long lastFlush; // drain thread only
     private volatile boolean running = true;
 
     /** @param onEnded told (on the drain thread) when a console ended, after its listeners were told */
@@ -144,12 +147,6 @@ final class Drainer implements AutoCloseable {
                 running = false;
                 break;
             }
-            if (n == 0) { // quiet for a moment: log and readers catch up before the thread sleeps
-                for (Console c : unflushed) {
-                    c.flush();
-                }
-                unflushed.clear();
-            }
             for (int i = 0; i < n; i++) {
                 long id = events.data(i);
                 if (id == WAKE) {
@@ -166,6 +163,16 @@ final class Drainer implements AutoCloseable {
                         pump(c, events.events(i), false);
                     }
                 }
+            }
+            // Quiet for a moment, or a linger has passed (one console's flood must not hold back another's
+            // trickle): logs and readers catch up.
+            long now = System.nanoTime();
+            if (n == 0 || now - lastFlush >= LINGER_NANOS) {
+                for (Console c : unflushed) {
+                    c.flush();
+                }
+                unflushed.clear();
+                lastFlush = now;
             }
         }
         runCommands(); // whoever still waits gets an answer
