@@ -160,7 +160,11 @@ public abstract class GuestTestSupport extends KarafTestSupport {
         }
     }
 
+    /** An attribute of a domain's MBean (waiting for the MBean if the domain was defined a moment ago). */
     protected static Object attribute(String domain, String attribute) throws Exception {
+        if (!registered(domain)) {
+            await(() -> registered(domain), Duration.ofSeconds(10), "the MBean of " + domain + " registered");
+        }
         return mbeans().getAttribute(domainName(domain), attribute);
     }
 
@@ -173,6 +177,9 @@ public abstract class GuestTestSupport extends KarafTestSupport {
     }
 
     protected static Object invoke(String domain, String operation, Object... args) throws Exception {
+        if (!registered(domain)) {
+            await(() -> registered(domain), Duration.ofSeconds(10), "the MBean of " + domain + " registered");
+        }
         String[] signature = new String[args.length];
         for (int i = 0; i < args.length; i++) {
             signature[i] = args[i] instanceof Integer ? "int" : args[i] instanceof Long ? "long"
@@ -181,9 +188,12 @@ public abstract class GuestTestSupport extends KarafTestSupport {
         return mbeans().invoke(domainName(domain), operation, args, signature);
     }
 
+    /** Manager.defineDomain, then waits for the domain's MBean (registered on the driver's event, a moment later). */
     protected static String defineDomain(String xml) throws Exception {
-        return (String) mbeans().invoke(managerName(), "defineDomain", new Object[] {xml},
+        String name = (String) mbeans().invoke(managerName(), "defineDomain", new Object[] {xml},
                 new String[] {String.class.getName()});
+        await(() -> registered(name), WAIT, "the MBean of " + name + " registered");
+        return name;
     }
 
     protected static List<String> domainNames() throws Exception {

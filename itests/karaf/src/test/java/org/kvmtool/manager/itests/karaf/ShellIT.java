@@ -196,8 +196,8 @@ public class ShellIT extends GuestTestSupport {
         assertTrue(executeCommand("kvmtool:list --all").matches("(?s).*\\n -\\s+every\\s+shut off\\n.*"));
         assertFalse("plain list shows active domains only", executeCommand("kvmtool:list").contains(name));
         assertTrue(executeCommand("kvmtool:list --inactive --name").contains(name));
-        assertTrue(executeCommand("kvmtool:list --persistent --name").contains(name));
-        assertFalse(executeCommand("kvmtool:list --transient --name").contains(name));
+        assertTrue(executeCommand("kvmtool:list --all --persistent --name").contains(name));
+        assertFalse(executeCommand("kvmtool:list --all --transient --name").contains(name));
         String info = executeCommand("kvmtool:dominfo " + name);
         assertEquals("shut off", find(info, "^State:\\s+(.+)$"));
         assertEquals("yes", find(info, "^Persistent:\\s+(.+)$"));
@@ -313,7 +313,8 @@ public class ShellIT extends GuestTestSupport {
         await(() -> "shut off (shutdown)".equals(executeCommand("kvmtool:domstate --reason linuxlike").trim()),
                 WAIT, "linuxlike shut off by itself");
         assertFalse(alive(pid));
-        assertTrue(Files.readString(consoleLogFile("linuxlike")).contains("sysrq: Resetting"));
+        await(() -> Files.readString(consoleLogFile("linuxlike")).contains("sysrq: Resetting"), WAIT,
+                "the guest's last words in its console log: " + Files.readString(consoleLogFile("linuxlike")));
     }
 
     /** Each command's main error, as virsh prints it: "error: ..." and a failing command. */
