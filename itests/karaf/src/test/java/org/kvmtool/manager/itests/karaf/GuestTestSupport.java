@@ -292,7 +292,43 @@ public abstract class GuestTestSupport extends KarafTestSupport {
 
     // ---------------------------------------------------------------- shell
 
-    /** Runs a command that is expected to fail; returns the message it failed with. */
+    /** A shell command that failed: its text, and what the console would have printed (a CommandException's help). */
+    public static final class CommandFailed extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String printed;
+
+        CommandFailed(String command, Exception cause) {
+            super("'" + command + "' failed: " + printed(cause), cause);
+            this.printed = printed(cause);
+        }
+
+        /** Karaf prints a CommandException's "nice help" (ours: "error: ..."); other failures as their message. */
+        private static String printed(Exception e) {
+            try {
+                Object help = e.getClass().getMethod("getNiceHelp").invoke(e);
+                if (help != null) {
+                    return help.toString();
+                }
+            } catch (ReflectiveOperationException | RuntimeException notACommandException) {
+                // fall through
+            }
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+    }
+
+    /** As {@link KarafTestSupport#executeCommandAs}, but a failure says which command failed and what it printed. */
+    @Override
+    protected String executeCommandAs(String user, String command, String... roles) throws Exception {
+        try {
+            return super.executeCommandAs(user, command, roles);
+        } catch (CommandFailed e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CommandFailed(command, e);
+        }
+    }
+
+    /** Runs a command that is expected to fail; returns what it printed as its failure. */
     protected String failingCommand(String command) throws Exception {
         return failingCommandAs(ADMIN_USER, command, ADMIN_ROLES);
     }
@@ -301,10 +337,8 @@ public abstract class GuestTestSupport extends KarafTestSupport {
         try {
             String output = executeCommandAs(user, command, roles);
             throw new AssertionError("'" + command + "' did not fail; it printed: " + output);
-        } catch (AssertionError e) {
-            throw e;
-        } catch (Exception e) {
-            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        } catch (CommandFailed e) {
+            return e.printed;
         }
     }
 

@@ -363,7 +363,7 @@ public class ShellIT extends GuestTestSupport {
 
     private void assertError(String command, String expected) throws Exception {
         String failure = failingCommand(command);
-        assertTrue(command + " failed with " + failure, failure.contains(": error: ") || failure.contains("error: "));
+        assertTrue(command + " printed " + failure, failure.startsWith("error: "));
         assertTrue(command + " names " + expected + ": " + failure, failure.contains(expected));
         assertFalse(command + " prints no stack trace: " + failure, failure.contains("\tat "));
     }
@@ -384,8 +384,7 @@ public class ShellIT extends GuestTestSupport {
                 "kvmtool:memtune acl --hard-limit 1G")) {
             String refusal = failingCommandAs(VIEWER_USER, command, "viewer");
             assertTrue(command + " refused: " + refusal, refusal.contains("Insufficient credentials")
-                    || refusal.contains("CommandNotFound") || refusal.contains("Command not found")
-                    || refusal.contains("SecurityException"));
+                    || refusal.contains("CommandNotFound") || refusal.contains("Command not found"));
         }
         assertEquals("running", state("acl"));
         assertEquals(1024L, attribute("acl", "CpuShares"));
