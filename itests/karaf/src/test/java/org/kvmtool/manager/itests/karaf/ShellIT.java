@@ -223,6 +223,7 @@ public class ShellIT extends GuestTestSupport {
         assertEquals(Long.toString(pid), find(info, "^Pid:\\s+(\\d+)$"));
         assertTrue(find(info, "^Console:\\s+(.+)$").startsWith("/dev/pts/"));
         assertEquals("running (booted)", executeCommand("kvmtool:domstate --reason " + name).trim());
+        assertEquals("virsh's order", "running (booted)", executeCommand("kvmtool:domstate " + name + " --reason").trim());
         assertTrue(executeCommand("kvmtool:dumpxml " + name).contains("<name>every</name>"));
 
         String stats = executeCommand("kvmtool:domstats " + name);
@@ -344,6 +345,7 @@ public class ShellIT extends GuestTestSupport {
         assertError("kvmtool:setmem " + running + " 12parsecs", "invalid size");
         assertError("kvmtool:setmem " + running + " 1G", "the maximum");
         assertError("kvmtool:schedinfo " + running + " --set cpu_quota=5", "cpu_shares");
+        assertError("kvmtool:domstate " + running + " --live", "command 'domstate' doesn't support option --live");
         assertError("kvmtool:memtune " + running + " --hard-limit lots", "invalid size");
         assertError("kvmtool:define " + workDir().resolve("no-such-file.xml"), "failed to read file");
         Path bad = writeFile("bad.xml", "<domain type='kvmtool'><name>bad</name><memory>64</memory>"
