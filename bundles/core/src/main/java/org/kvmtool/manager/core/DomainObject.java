@@ -19,7 +19,7 @@ final class DomainObject {
     final UUID uuid;
     final DomainJob job;
     private DomainDefinition persistent;
-    /** What a transient domain was created with, until its first run exists. */
+    /** A transient domain's definition while it has no run: before its first, and after its last until it is dropped. */
     private DomainDefinition transientDefinition;
     private boolean autostart;
     private StateReason reason = StateReason.SHUTOFF_UNKNOWN;
@@ -74,6 +74,9 @@ final class DomainObject {
     }
 
     synchronized void setRun(DomainRun r) {
+        if (r == null && run != null) {
+            transientDefinition = run.definition;
+        }
         this.run = r;
     }
 

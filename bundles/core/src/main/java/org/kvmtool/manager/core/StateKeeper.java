@@ -50,7 +50,7 @@ final class StateKeeper {
 
     /** Writes the status of an active domain (or deletes it when inactive). */
     void persist(DomainObject d) {
-        DomainStatus s = statusOf(d);
+        DomainStatus s = d.state().isActive() ? statusOf(d) : null;
         if (s == null) {
             store.delete(d.name);
         } else {
