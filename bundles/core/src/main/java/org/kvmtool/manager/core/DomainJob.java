@@ -9,7 +9,8 @@ import org.kvmtool.manager.api.KvmtoolException;
 /**
  * The one job slot of a domain (libvirt's "state change lock"): one operation at a time; others wait up
  * to a bound and then fail saying which job holds the domain. Not reentrant. A job may be aborted (by
- * destroy): its thread is interrupted and {@link #checkAborted()} fails from then on.
+ * destroy): {@link #checkAborted()} fails from then on. Its thread is not interrupted: an interrupt closes any
+ * NIO channel the job has open (its status write would fail); destroy ends the lkvm the job waits on instead.
  */
 final class DomainJob {
     private final String domain;
@@ -61,9 +62,6 @@ final class DomainJob {
         }
         holder = null;
         owner = null;
-        if (aborted) {
-            Thread.interrupted();
-        }
         aborted = false;
         notifyAll();
     }
@@ -80,7 +78,6 @@ final class DomainJob {
     synchronized boolean abortIf(String job) {
         if (holder != null && holder.equals(job) && owner != Thread.currentThread()) {
             aborted = true;
-            owner.interrupt();
             return true;
         }
         return false;
