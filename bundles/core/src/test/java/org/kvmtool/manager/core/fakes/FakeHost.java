@@ -126,7 +126,8 @@ public final class FakeHost {
         void listen() {
             try {
                 Files.createDirectories(socket.getParent());
-                Files.writeString(socket, "socket");
+                Files.deleteIfExists(socket); // lkvm removes a ghost of the same name
+                Files.createFile(socket); // empty, as a socket inode: no data blocks
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
