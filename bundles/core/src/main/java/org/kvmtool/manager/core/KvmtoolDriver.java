@@ -262,7 +262,7 @@ public final class KvmtoolDriver implements DomainDriver {
             }
             require(d, "domain is not running", DomainState.RUNNING, DomainState.SHUTDOWN);
             DomainRun run = d.run();
-            s.control().gracefulShutdown(run.socketPath);
+            ipc(d, socket -> s.control().gracefulShutdown(socket));
             if (d.state() == DomainState.RUNNING) {
                 keeper.transition(d, StateReason.SHUTDOWN_USER);
             }
@@ -329,7 +329,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 throw invalid("domain is already paused");
             }
             require(d, "domain is not running", DomainState.RUNNING);
-            s.control().pause(d.run().socketPath);
+            ipc(d, socket -> s.control().pause(socket));
             keeper.transition(d, StateReason.PAUSED_USER);
         });
     }
@@ -342,7 +342,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 throw invalid("domain is not paused");
             }
             require(d, "domain is not running", DomainState.PAUSED);
-            s.control().resume(d.run().socketPath);
+            ipc(d, socket -> s.control().resume(socket));
             keeper.transition(d, StateReason.UNPAUSED);
         });
     }
@@ -366,7 +366,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 // kvmtool's balloon takes a relative size in MiB: positive inflates (the guest gets less)
                 int delta = (int) ((run.currentMemoryBytes - bytes) / MIB);
                 if (delta != 0) {
-                    s.control().balloon(run.socketPath, delta);
+                    ipc(d, socket -> s.control().balloon(socket, delta));
                 }
                 run.currentMemoryBytes -= delta * MIB;
                 keeper.persist(d); // the persistent definition keeps its own currentMemory
@@ -475,7 +475,9 @@ public final class KvmtoolDriver implements DomainDriver {
         DomainObject d = registry.get(name);
         return jobs.call(d, "memoryStats", () -> {
             require(d, "domain is not running", DomainState.RUNNING);
-            return s.control().stat(d.run().socketPath, settings.ipcTimeout());
+            java.util.concurrent.atomic.AtomicReference<Map<String, Long>> out = new java.util.concurrent.atomic.AtomicReference<>();
+            ipc(d, socket -> out.set(s.control().stat(socket, settings.ipcTimeout())));
+            return out.get();
         });
     }
 
@@ -490,6 +492,22 @@ public final class KvmtoolDriver implements DomainDriver {
     }
 
     // ---- helpers ----
+
+    /**
+     * An IPC request to the domain's lkvm. If lkvm has just ended (its exit is queued behind this job), the
+     * caller hears the truth, "domain is not running", not a connection error.
+     */
+    private void ipc(DomainObject d, java.util.function.Consumer<String> request) {
+        DomainRun run = d.run();
+        try {
+            request.accept(run.socketPath);
+        } catch (KvmtoolException e) {
+            if (run.process != null && !s.spawner().isAlive(run.process)) {
+                throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is not running", e);
+            }
+            throw e;
+        }
+    }
 
     private static void require(DomainObject d, String message, DomainState... allowed) {
         DomainState now = d.state();

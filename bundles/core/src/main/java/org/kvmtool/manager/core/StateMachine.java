@@ -19,8 +19,9 @@ final class StateMachine {
             case SHUTOFF -> to == StateReason.BOOTED || to == StateReason.FAILED || to == StateReason.DESTROYED;
             case RUNNING -> to == StateReason.PAUSED_USER || to == StateReason.SHUTDOWN_USER
                     || to == StateReason.SHUTDOWN || to == StateReason.DESTROYED || to == StateReason.CRASHED;
-            // a paused guest cannot end itself; it can be destroyed or die
-            case PAUSED -> to == StateReason.UNPAUSED || to == StateReason.DESTROYED || to == StateReason.CRASHED;
+            // lkvm can end while paused too (someone ran "lkvm stop" and "lkvm resume" behind our back)
+            case PAUSED -> to == StateReason.UNPAUSED || to == StateReason.SHUTDOWN || to == StateReason.DESTROYED
+                    || to == StateReason.CRASHED;
             case SHUTDOWN -> to == StateReason.SHUTDOWN || to == StateReason.DESTROYED || to == StateReason.CRASHED;
         };
     }

@@ -31,7 +31,7 @@ class StateMachineTest {
             case SHUTOFF -> EnumSet.of(StateReason.BOOTED, StateReason.FAILED, StateReason.DESTROYED);
             case RUNNING -> EnumSet.of(StateReason.PAUSED_USER, StateReason.SHUTDOWN_USER, StateReason.SHUTDOWN,
                     StateReason.DESTROYED, StateReason.CRASHED);
-            case PAUSED -> EnumSet.of(StateReason.UNPAUSED, StateReason.DESTROYED, StateReason.CRASHED);
+            case PAUSED -> EnumSet.of(StateReason.UNPAUSED, StateReason.SHUTDOWN, StateReason.DESTROYED, StateReason.CRASHED);
             case SHUTDOWN -> EnumSet.of(StateReason.SHUTDOWN, StateReason.DESTROYED, StateReason.CRASHED);
         };
     }

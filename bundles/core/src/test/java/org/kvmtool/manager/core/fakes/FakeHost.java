@@ -142,7 +142,7 @@ public final class FakeHost {
         /** The guest reads a byte: echo, and 'q' powers off (i8042 reset: lkvm ends with exit 0). */
         public synchronized void type(String s) {
             for (char c : s.toCharArray()) {
-                if (!alive) {
+                if (!alive || paused) { // a paused guest reads nothing (the UART keeps it; the fake drops it)
                     return;
                 }
                 print(String.valueOf(c));
