@@ -70,15 +70,22 @@ public final class KvmtoolDriver implements DomainDriver {
 
     @Activate
     public KvmtoolDriver(ManagerConfig config, BundleContext context,
-                         @Reference DomainXmlCodec codec, @Reference Hypervisor hypervisor,
-                         @Reference ProcessSpawner spawner, @Reference ExitWatcher exits,
-                         @Reference LkvmControl control, @Reference CgroupService cgroups,
-                         @Reference ConsoleService console,
-                         @Reference(cardinality = ReferenceCardinality.OPTIONAL, policyOption = ReferencePolicyOption.GREEDY)
-                         EventAdmin eventAdmin) {
-        this(DriverSettings.resolve(config, HostEnvironment.current()), HostEnvironment.current(),
-                new Services(codec, hypervisor, spawner, exits, control, cgroups, console), eventAdmin,
-                Clock.systemUTC(), AtomicFile.REAL, context.getBundle().getVersion().toString());
+                         @Reference(name = "codec") DomainXmlCodec codec,
+                         @Reference(name = "hypervisor") Hypervisor hypervisor,
+                         @Reference(name = "spawner") ProcessSpawner spawner,
+                         @Reference(name = "exitWatcher") ExitWatcher exits,
+                         @Reference(name = "control") LkvmControl control,
+                         @Reference(name = "cgroups") CgroupService cgroups,
+                         @Reference(name = "console") ConsoleService console,
+                         @Reference(name = "eventAdmin", cardinality = ReferenceCardinality.OPTIONAL,
+                                 policyOption = ReferencePolicyOption.GREEDY) EventAdmin eventAdmin) {
+        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console),
+                eventAdmin, context.getBundle().getVersion().toString());
+    }
+
+    private KvmtoolDriver(ManagerConfig config, HostEnvironment host, Services services, EventAdmin eventAdmin,
+                          String version) {
+        this(DriverSettings.resolve(config, host), host, services, eventAdmin, Clock.systemUTC(), AtomicFile.REAL, version);
     }
 
     /** Everything explicit: tests vary the settings, the host, the clock and the file operations. */
