@@ -67,6 +67,11 @@ class PoliciesTest {
                 LkvmMessages.failureLine("Your CPU does not support hardware virtualization\n"));
         assertEquals("Error: Unable to open /dev/kvm: Permission denied",
                 LkvmMessages.failureLine("  Warning: x\n  Error: Unable to open /dev/kvm: Permission denied\n"));
+        // as lkvm prints it: the reason, then the generic fatal line; an earlier run's words are not this run's
+        assertEquals("Error: Your CPU does not support hardware virtualization; Fatal: Initialisation failed",
+                LkvmMessages.failureLine("  Info: # lkvm run -k a --name x\r\n  Fatal: old\r\nGUEST READY\r\n"
+                        + "  Info: # lkvm run -k k -m 64 -c 1 --name x\r\n  Error: Your CPU does not support hardware virtualization\r\n"
+                        + "  Warning: Failed init: kvm__init\r\n\r\n  Fatal: Initialisation failed\r\n"));
         assertEquals(null, LkvmMessages.failureLine("GUEST READY\r\n"));
     }
 }
