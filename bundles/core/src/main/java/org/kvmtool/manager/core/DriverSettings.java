@@ -53,7 +53,7 @@ public record DriverSettings(String uri, boolean systemMode, String lkvmBinary, 
         String user = blank(c.lkvm_user()) ? "kvmtool" : c.lkvm_user().trim();
         return new DriverSettings(uri, system, blank(c.lkvm_binary()) ? null : c.lkvm_binary().trim(), config, run,
                 log, parent, user, Duration.ofSeconds(c.shutdown_timeout_seconds()), c.console_log_max_bytes(),
-                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(3), Duration.ofSeconds(5));
+                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(5));
     }
 
     /** A copy with other internal timeouts (tests). */

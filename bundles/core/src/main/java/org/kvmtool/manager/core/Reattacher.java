@@ -4,7 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -48,23 +54,39 @@ final class Reattacher {
         this.clock = clock;
     }
 
+    /** Adoptions run side by side: each waits mostly on lkvm (an IPC round trip), not on the CPU. */
+    private static final int PARALLEL = 8;
+
     Result run() {
         loadDefinitions();
-        int adopted = 0;
-        int ended = 0;
-        for (DomainStatus st : statuses.loadAll((p, e) -> LOG.log(Level.WARNING, "unreadable status file " + p + " left alone", e))) {
-            try {
-                if (reattach(st)) {
-                    adopted++;
-                } else {
-                    ended++;
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, st.name() + ": cannot reattach (status file left alone): " + e.getMessage(), e);
+        List<DomainStatus> found = statuses.loadAll((p, e) -> LOG.log(Level.WARNING, "unreadable status file " + p + " left alone", e));
+        AtomicInteger adopted = new AtomicInteger();
+        AtomicInteger ended = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(PARALLEL, found.size())), r -> {
+            Thread t = new Thread(r, "kvmtool-reattach");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Callable<Void>> tasks = new ArrayList<>();
+            for (DomainStatus st : found) {
+                tasks.add(() -> {
+                    try {
+                        (reattach(st) ? adopted : ended).incrementAndGet();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, st.name() + ": cannot reattach (status file left alone): " + e.getMessage(), e);
+                    }
+                    return null;
+                });
             }
+            pool.invokeAll(tasks);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            pool.shutdown();
         }
         cleanInactiveCgroups();
-        return new Result(adopted, ended);
+        return new Result(adopted.get(), ended.get());
     }
 
     private void loadDefinitions() {
@@ -92,7 +114,9 @@ final class Reattacher {
         DomainObject d = registry.find(st.name()).orElse(null);
         if (d == null) {
             d = new DomainObject(st.name(), st.uuid(), clock); // transient
-            registry.add(d);
+            synchronized (registry.namespace()) {
+                registry.add(d);
+            }
         } else if (!d.uuid.equals(st.uuid())) {
             throw new KvmtoolException(org.kvmtool.manager.api.ErrorCode.INTERNAL_ERROR,
                     "status uuid " + st.uuid() + " differs from the definition's " + d.uuid);
