@@ -141,16 +141,30 @@ final class DomainProcess {
      */
     void stop(DomainObject d, StateReason reason, boolean force) {
         DomainRun run = d.run();
+        boolean transition = d.state().isActive() || run != null;
+        // an lkvm that has already ended is shutoff now: say so first, then clean up (still within the job)
+        boolean ended = run == null || run.process == null || !s.spawner().isAlive(run.process);
+        if (ended) {
+            d.setRun(null);
+            transitionQuietly(d, transition, reason);
+        }
         if (run != null) {
             release(d, run, force);
-            d.setRun(null);
         }
-        if (d.state().isActive() || run != null) {
-            try {
-                keeper.transition(d, reason);
-            } catch (KvmtoolException e) {
-                LOG.log(Level.WARNING, d.name + ": " + e.getMessage(), e);
-            }
+        if (!ended) {
+            d.setRun(null);
+            transitionQuietly(d, transition, reason);
+        }
+    }
+
+    private void transitionQuietly(DomainObject d, boolean transition, StateReason reason) {
+        if (!transition) {
+            return;
+        }
+        try {
+            keeper.transition(d, reason);
+        } catch (KvmtoolException e) {
+            LOG.log(Level.WARNING, d.name + ": " + e.getMessage(), e);
         }
     }
 

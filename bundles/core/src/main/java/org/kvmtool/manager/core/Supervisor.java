@@ -1,8 +1,9 @@
 package org.kvmtool.manager.core;
 
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,11 +27,17 @@ import org.kvmtool.manager.api.StateReason;
 final class Supervisor implements DomainProcess.ExitSink, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Supervisor.class.getName());
     private final AtomicInteger threads = new AtomicInteger();
-    private final ExecutorService workers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "kvmtool-supervisor-" + threads.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-    });
+    /** Cached, with one thread always ready: the news of an exit should not wait for a thread to be made. */
+    private final ThreadPoolExecutor workers = new ThreadPoolExecutor(1, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "kvmtool-supervisor-" + threads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+
+    Supervisor() {
+        workers.prestartCoreThread();
+    }
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "kvmtool-timers");
         t.setDaemon(true);
