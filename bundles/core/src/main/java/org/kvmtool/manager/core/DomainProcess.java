@@ -184,9 +184,6 @@ final class DomainProcess {
                 quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> { }));
             }
         }
-        if (run.consoleOpen) {
-            quietly(d, "close the console", () -> s.console().close(d.name));
-        }
         if (run.masterFd >= 0) {
             quietly(d, "close the pty master", () -> s.console().closeMaster(run.masterFd));
         }
@@ -194,6 +191,10 @@ final class DomainProcess {
             quietly(d, "remove the cgroup", () -> s.cgroups().remove(run.cgroup));
         }
         quietly(d, "remove HOME", () -> deleteTree(Path.of(run.homeDir)));
+        // last: lkvm's final words may still be on their way from the pty to the ring
+        if (run.consoleOpen) {
+            quietly(d, "close the console", () -> s.console().close(d.name));
+        }
     }
 
     /** Adopts a live lkvm found by its status file: console, cgroup and exit watch as before the restart. */
@@ -252,11 +253,36 @@ final class DomainProcess {
         }
     }
 
-    /** The error a failed start reports: lkvm's own failure line when its console shows one. */
+    /**
+     * The error a failed start reports: lkvm's own words when its console shows any; else, when lkvm ended,
+     * that it ended (whatever symptom the failing step saw, e.g. an IPC reset); else the step's own error.
+     * lkvm's last output and its end may lag the failure by a moment, so look for up to 200 ms.
+     */
     private KvmtoolException explain(DomainObject d, DomainRun run, RuntimeException e) {
-        String said = run.consoleOpen && run.process != null ? lkvmSaid(d) : null;
-        if (said != null) {
-            return new KvmtoolException(ErrorCode.OPERATION_FAILED, "lkvm failed to start domain '" + d.name + "': " + said, e);
+        if (d.job.isAborted()) {
+            return new KvmtoolException(ErrorCode.OPERATION_FAILED, "start of domain '" + d.name + "' aborted by destroy", e);
+        }
+        if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
+                && e.getMessage().startsWith("cannot write"))) {
+            long endedAt = -1;
+            for (int i = 0; i < 30; i++) {
+                String said = run.consoleOpen ? LkvmMessages.failureLine(
+                        new String(s.console().tail(d.name, 16 * 1024), StandardCharsets.UTF_8)) : null;
+                if (said != null) {
+                    return new KvmtoolException(ErrorCode.OPERATION_FAILED, "lkvm failed to start domain '" + d.name + "': " + said, e);
+                }
+                if (endedAt < 0 && (!s.spawner().isAlive(run.process) || ProcState.zombie(procDir, run.process))) {
+                    endedAt = i;
+                }
+                if (endedAt >= 0 && i - endedAt >= 10 || endedAt < 0 && i >= 20) {
+                    break; // ended and its last output had 100 ms to reach the ring; or alive and silent
+                }
+                sleepQuietly(10);
+            }
+            if (endedAt >= 0) {
+                return new KvmtoolException(ErrorCode.OPERATION_FAILED, "lkvm (pid " + run.process.pid()
+                        + ") ended while domain '" + d.name + "' was starting: " + e.getMessage(), e);
+            }
         }
         if (e instanceof KvmtoolException k) {
             return k;
@@ -264,25 +290,12 @@ final class DomainProcess {
         return new KvmtoolException(ErrorCode.INTERNAL_ERROR, "start of domain '" + d.name + "' failed: " + e, e);
     }
 
-    /** lkvm's last words: the console drain may lag behind its exit by a moment, so look a few times. */
-    private String lkvmSaid(DomainObject d) {
-        for (int i = 0; i < 20; i++) {
-            String out = new String(s.console().tail(d.name, 16 * 1024), StandardCharsets.UTF_8);
-            String line = LkvmMessages.failureLine(out);
-            if (line != null) {
-                return line;
-            }
-            if (s.spawner().isAlive(d.run().process)) {
-                return null; // alive and silent: the failure is ours (timeout...), not lkvm's
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
         }
-        return null;
     }
 
     private static void deleteTree(Path root) throws IOException {

@@ -60,6 +60,28 @@ class PoliciesTest {
     }
 
     @Test
+    void aZombieOrARecycledPidHasEnded(@org.junit.jupiter.api.io.TempDir java.nio.file.Path proc) throws Exception {
+        java.nio.file.Path d = java.nio.file.Files.createDirectories(proc.resolve("42"));
+        var me = new org.kvmtool.manager.api.ProcessIdentity(42, 777, java.util.List.of("lkvm"));
+        String rest = " 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 9 0 777 1000 100";
+        java.nio.file.Files.writeString(d.resolve("stat"), "42 (lkvm (x)) S" + rest);
+        assertFalse(ProcState.zombie(proc, me));
+        java.nio.file.Files.writeString(d.resolve("stat"), "42 (lkvm (x)) Z" + rest);
+        assertTrue(ProcState.zombie(proc, me));
+        java.nio.file.Files.writeString(d.resolve("stat"), "42 (other) S" + rest.replace(" 777 ", " 778 "));
+        assertTrue(ProcState.zombie(proc, me));
+        assertFalse(ProcState.zombie(proc, new org.kvmtool.manager.api.ProcessIdentity(43, 1, java.util.List.of())),
+                "no /proc entry: not for this function to say");
+        assertFalse(ProcState.zombie(java.nio.file.Path.of("/proc"), new org.kvmtool.manager.api.ProcessIdentity(
+                ProcessHandle.current().pid(), startTime(), java.util.List.of())));
+    }
+
+    private static long startTime() throws Exception {
+        String s = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+        return Long.parseLong(s.substring(s.lastIndexOf(')') + 2).split(" ")[19]);
+    }
+
+    @Test
     void lkvmsOwnWordsAreFound() {
         assertEquals("Fatal: Your CPU does not support hardware virtualization", LkvmMessages.failureLine(
                 "  Info: # lkvm run -k k\r\n  Fatal: Your CPU does not support hardware virtualization\r\n"));
