@@ -213,7 +213,7 @@ class RealScenariosTest {
             Fixture.await("no leftovers", () -> {
                 try {
                     return h.leftovers().isEmpty();
-                } catch (java.io.IOException x) {
+                } catch (java.io.IOException | java.io.UncheckedIOException x) {
                     return false;
                 }
             });

@@ -51,7 +51,7 @@ final class RealServices {
                 .getConstructors()[0].newInstance(null, config("org.kvmtool.manager.launch.PosixProcessSpawner",
                         Map.of("helper_dir", helperDir.toString())));
         ExitWatcher exits = (ExitWatcher) Class.forName("org.kvmtool.manager.launch.PidfdExitWatcher").getConstructor().newInstance();
-        LkvmControl control = (LkvmControl) component("org.kvmtool.manager.launch.SocketLkvmControl", Map.of("sysrq_step_millis", 20L));
+        LkvmControl control = (LkvmControl) component("org.kvmtool.manager.launch.SocketLkvmControl", Map.of("sysrq_step_millis", 20L, "ipc_timeout_millis", 5000L) /* a loaded CI machine */);
         CgroupService cgroups = (CgroupService) component("org.kvmtool.manager.cgroups.CgroupServiceImpl", Map.of());
         ConsoleService console = (ConsoleService) component("org.kvmtool.manager.console.ConsoleServiceImpl", Map.of());
         return new Services(codec, hypervisor, spawner, exits, control, cgroups, console);
