@@ -109,13 +109,17 @@ class ContentionTest {
                 }
             }
             Fixture.await("all gone", () -> f.host.alive().isEmpty());
-            Fixture.await("no leftovers", () -> {
-                try {
-                    return f.leftovers().isEmpty();
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
+            try {
+                Fixture.await("no leftovers", () -> {
+                    try {
+                        return f.leftovers().isEmpty();
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                });
+            } catch (AssertionError e) {
+                throw new AssertionError("leftovers: " + f.leftovers() + "; domains: " + driver.list(), e);
+            }
             try (var l = Files.list(f.settings.statusDir())) {
                 assertEquals(List.of(), l.filter(p -> p.toString().endsWith(".status")).toList());
             }
