@@ -1,0 +1,254 @@
+package org.kvmtool.manager.jmx;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.InstanceNotFoundException;
+import javax.management.JMException;
+import javax.management.MBeanNotificationInfo;
+import javax.management.MBeanServer;
+import javax.management.Notification;
+import javax.management.NotificationBroadcasterSupport;
+import javax.management.ObjectName;
+
+import org.kvmtool.manager.api.DomainDriver;
+import org.kvmtool.manager.api.DomainEvent;
+import org.kvmtool.manager.api.DomainEventListener;
+import org.kvmtool.manager.api.DomainInfo;
+
+/**
+ * Keeps the MBean server's kvmtool MBeans in step with the driver: the Manager, and one Domain MBean per
+ * domain that exists (a transient one until it stops). Driven by the driver's events plus one full sync.
+ *
+ * <p>Threading: the driver calls {@link #onEvent} on its event thread, which must neither block nor call
+ * back into the driver; so every event is queued to one thread of ours, in order. That thread alone
+ * registers, unregisters and sends notifications, and may ask the driver (lookup, list). Listeners in this
+ * JVM are called on it, one after another, in event order; a slow listener delays the queue but loses
+ * nothing and never delays the driver.
+ */
+final class DomainMBeans implements DomainEventListener, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DomainMBeans.class.getName());
+
+    private final DomainDriver driver;
+    private final MBeanServer server;
+    private final Clock clock;
+    private final ExecutorService events;
+    private final RecentEvents recentEvents;
+    private final Emitter managerEmitter = new Emitter(Notifications.managerNotifications());
+    /** Registered domain MBeans by domain name; touched only on the events thread (and in close, after it). */
+    private final Map<String, Registered> domains = new HashMap<>();
+
+    /** A registered domain MBean; {@code lastState} is the State its last notification announced. */
+    private static final class Registered {
+        private final ObjectName name;
+        private final Emitter emitter;
+        private String lastState;
+
+        Registered(ObjectName name, Emitter emitter, String lastState) {
+            this.name = name;
+            this.emitter = emitter;
+            this.lastState = lastState;
+        }
+    }
+
+    /** A NotificationBroadcasterSupport that numbers what it sends. Synchronous: the events thread delivers. */
+    private static final class Emitter extends NotificationBroadcasterSupport {
+        private final AtomicLong sequence = new AtomicLong();
+
+        Emitter(MBeanNotificationInfo[] info) {
+            super(info);
+        }
+
+        void send(LongFunction<Notification> notification) {
+            sendNotification(notification.apply(sequence.incrementAndGet()));
+        }
+    }
+
+    DomainMBeans(DomainDriver driver, MBeanServer server, Clock clock, int recentEventsCapacity) {
+        this.driver = driver;
+        this.server = server;
+        this.clock = clock;
+        this.recentEvents = new RecentEvents(recentEventsCapacity);
+        this.events = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "kvmtool-jmx-events");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Registers the Manager, listens to the driver, then registers every existing domain. */
+    void open() {
+        ManagerBean manager = new ManagerBean(driver, recentEvents);
+        register(ObjectNames.MANAGER, new ContractMBean<>(manager, ManagerMXBean.class, managerEmitter,
+                ContractTexts.manager(), List.of(), List.of(ContractMBean.ExtraAttribute.readOnly("RecentEvents",
+                        Notifications.RECENT_EVENTS_TYPE, ContractTexts.RECENT_EVENTS, manager::recentEvents))));
+        driver.addListener(this);
+        events.execute(this::syncAll);
+    }
+
+    @Override
+    public void onEvent(DomainEvent event) {
+        try {
+            events.execute(() -> handle(event));
+        } catch (RejectedExecutionException closing) {
+            // closed: the MBeans are going away
+        }
+    }
+
+    /** Waits until every event queued so far has been handled (tests, and the benchmark). */
+    void awaitIdle(long timeout, TimeUnit unit) throws InterruptedException, TimeoutException {
+        try {
+            CompletableFuture.runAsync(() -> { }, events).get(timeout, unit);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        driver.removeListener(this);
+        events.shutdown();
+        try {
+            if (!events.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warning("kvmtool JMX events still being delivered after 10 s; unregistering anyway");
+                events.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            events.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        for (Registered r : domains.values()) {
+            unregister(r.name);
+        }
+        domains.clear();
+        unregister(ObjectNames.MANAGER);
+    }
+
+    private void handle(DomainEvent event) {
+        try {
+            Registered domain = domains.get(event.name());
+            if (domain == null) {
+                domain = reconcile(event.name(), event.state().word());
+            }
+            if (domain != null) {
+                publish(domain, event);
+            }
+            recentEvents.add(Notifications.toComposite(event));
+            managerEmitter.send(seq -> Notifications.lifecycle(ObjectNames.MANAGER, seq, event));
+            reconcile(event.name(), event.state().word());
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "kvmtool JMX: could not handle " + event, e);
+        }
+    }
+
+    private void publish(Registered domain, DomainEvent event) {
+        String newState = event.state().word();
+        String oldState = domain.lastState;
+        if (!newState.equals(oldState)) {
+            domain.lastState = newState;
+            domain.emitter.send(seq -> Notifications.stateChange(domain.name, seq, event.timestampMillis(),
+                    oldState, newState));
+        }
+        domain.emitter.send(seq -> Notifications.lifecycle(domain.name, seq, event));
+    }
+
+    /**
+     * Makes the MBean of {@code name} exist exactly when the driver has the domain and it is persistent or
+     * active. {@code initialState} seeds the State change notifications of a new MBean.
+     */
+    private Registered reconcile(String name, String initialState) {
+        Optional<DomainInfo> info = driver.lookup(name);
+        boolean wanted = info.isPresent() && (info.get().persistent() || info.get().isActive());
+        Registered current = domains.get(name);
+        if (wanted && current == null) {
+            current = registerDomain(name, initialState);
+        } else if (!wanted && current != null) {
+            domains.remove(name);
+            unregister(current.name);
+            current = null;
+        }
+        return current;
+    }
+
+    private void syncAll() {
+        try {
+            Set<String> present = new HashSet<>();
+            for (DomainInfo info : driver.list()) {
+                present.add(info.name());
+                if (!domains.containsKey(info.name())) {
+                    reconcile(info.name(), info.state().word());
+                }
+            }
+            for (String name : Set.copyOf(domains.keySet())) {
+                if (!present.contains(name)) {
+                    reconcile(name, null);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "kvmtool JMX: could not list the domains", e);
+        }
+    }
+
+    private Registered registerDomain(String name, String initialState) {
+        ObjectName objectName = ObjectNames.domain(name);
+        Emitter emitter = new Emitter(Notifications.domainNotifications());
+        DomainBean bean = new DomainBean(name, driver, clock);
+        ContractMBean<DomainMXBean> mbean = new ContractMBean<>(bean, DomainMXBean.class, emitter,
+                ContractTexts.domain(), List.of(ContractMBean.ExtraOperation.voidOfLong("setMemory",
+                        ContractTexts.SET_MEMORY, "bytes", "the balloon target, bytes", bean::setMemory)), List.of());
+        if (!register(objectName, mbean)) {
+            return null;
+        }
+        Registered registered = new Registered(objectName, emitter, initialState);
+        domains.put(name, registered);
+        return registered;
+    }
+
+    private boolean register(ObjectName name, Object mbean) {
+        try {
+            server.registerMBean(mbean, name);
+            return true;
+        } catch (InstanceAlreadyExistsException stale) {
+            // left behind by an earlier instance of this component (e.g. a failed deactivation): ours replaces it
+            LOG.warning("kvmtool JMX: replacing a stale " + name);
+            unregister(name);
+            try {
+                server.registerMBean(mbean, name);
+                return true;
+            } catch (JMException e) {
+                LOG.log(Level.SEVERE, "kvmtool JMX: could not register " + name, e);
+                return false;
+            }
+        } catch (JMException e) {
+            LOG.log(Level.SEVERE, "kvmtool JMX: could not register " + name, e);
+            return false;
+        }
+    }
+
+    private void unregister(ObjectName name) {
+        try {
+            server.unregisterMBean(name);
+        } catch (InstanceNotFoundException gone) {
+            // someone else removed it: nothing to do
+        } catch (JMException e) {
+            LOG.log(Level.WARNING, "kvmtool JMX: could not unregister " + name, e);
+        }
+    }
+}
