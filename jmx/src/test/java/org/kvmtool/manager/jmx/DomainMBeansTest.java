@@ -255,12 +255,39 @@ class DomainMBeansTest {
 
     @Test
     void anUnexpectedFailureBecomesAnInternalErrorWithTheCauseOnlyInTheLog() {
-        RuntimeException e = assertThrows(RuntimeException.class, () -> JmxEdge.call("kvmtool:type=Domain,name=x",
-                "start", () -> {
-                    throw new NullPointerException("bug");
-                }));
-        assertEquals("[INTERNAL_ERROR] start failed: internal error (see the manager's log)", e.getMessage());
-        assertCarriesNothingOfOurs(e);
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(JmxEdge.class.getName());
+        List<java.util.logging.LogRecord> records = new ArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                records.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        log.setUseParentHandlers(false);
+        NullPointerException bug = new NullPointerException("bug");
+        try {
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> JmxEdge.call("kvmtool:type=Domain,name=x", "start", () -> {
+                        throw bug;
+                    }));
+            assertEquals("[INTERNAL_ERROR] start failed: internal error (see the manager's log)", e.getMessage());
+            assertCarriesNothingOfOurs(e);
+            assertEquals(1, records.size());
+            assertEquals(java.util.logging.Level.SEVERE, records.get(0).getLevel());
+            assertEquals(bug, records.get(0).getThrown(), "the cause, with its stack trace, is in the log");
+        } finally {
+            log.removeHandler(capture);
+            log.setUseParentHandlers(true);
+        }
     }
 
     @Test

@@ -33,7 +33,7 @@ import org.kvmtool.manager.api.StateReason;
  * events to the listeners in order, like the driver's event thread. The XML is only read for name, memory
  * and vcpu. Thread-safe by one lock.
  */
-final class FakeDomainDriver implements DomainDriver {
+public final class FakeDomainDriver implements DomainDriver {
     private static final Pattern NAME = Pattern.compile("<name>([^<]*)</name>");
     private static final long MIB = 1024L * 1024;
 
