@@ -15,7 +15,7 @@ public enum ErrorCode {
     OPERATION_TIMEOUT(68),
     OPERATION_FAILED(9),
     INVALID_ARG(8),
-    ACCESS_DENIED(54);
+    ACCESS_DENIED(88);
 
     private final int libvirtCode;
 

@@ -1,0 +1,66 @@
+package org.kvmtool.manager.hawtio;
+
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.InstanceNotFoundException;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * Announces the kvmtool tab to Hawtio. The script itself is served by this bundle's own web context
+ * (Web-ContextPath: /kvmtool), so Hawtio's war stays untouched and the tab comes and goes with the bundle.
+ */
+@Component(immediate = true)
+public class HawtioPlugin implements HawtioPluginMBean {
+    static final String OBJECT_NAME = "hawtio:type=plugin,name=kvmtool";
+
+    private final MBeanServer server;
+    private final ObjectName name;
+
+    @Activate
+    public HawtioPlugin(@Reference MBeanServer server) throws JMException {
+        this.server = server;
+        this.name = new ObjectName(OBJECT_NAME);
+        try {
+            server.registerMBean(this, name);
+        } catch (InstanceAlreadyExistsException e) {
+            // left behind by an earlier instance of this bundle that was not deactivated cleanly
+            server.unregisterMBean(name);
+            server.registerMBean(this, name);
+        }
+    }
+
+    @Deactivate
+    public void close() throws JMException {
+        try {
+            server.unregisterMBean(name);
+        } catch (InstanceNotFoundException e) {
+            // already gone
+        }
+    }
+
+    @Override
+    public String getName() {
+        return "kvmtool";
+    }
+
+    @Override
+    public String getContext() {
+        return "/kvmtool";
+    }
+
+    @Override
+    public String getDomain() {
+        return "kvmtool";
+    }
+
+    @Override
+    public String[] getScripts() {
+        return new String[] {"plugin/kvmtool.js"};
+    }
+}

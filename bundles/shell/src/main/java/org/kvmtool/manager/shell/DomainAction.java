@@ -1,0 +1,30 @@
+package org.kvmtool.manager.shell;
+
+import java.io.PrintStream;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.support.CommandException;
+import org.kvmtool.manager.api.DomainDriver;
+import org.kvmtool.manager.api.KvmtoolException;
+
+/**
+ * Base of every command: commands hold no logic, they call the driver and print. A driver error is
+ * printed the way virsh prints it ("error: domain is not running") and fails the command.
+ */
+abstract class DomainAction implements Action {
+    @Reference
+    DomainDriver driver;
+
+    @Override
+    public final Object execute() throws Exception {
+        try {
+            run(System.out);
+            return null;
+        } catch (KvmtoolException e) {
+            throw new CommandException("error: " + e.getMessage(), e.getMessage(), e);
+        }
+    }
+
+    abstract void run(PrintStream out) throws Exception;
+}
