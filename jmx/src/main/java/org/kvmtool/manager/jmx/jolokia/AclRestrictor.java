@@ -1,5 +1,9 @@
 package org.kvmtool.manager.jmx.jolokia;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
 import javax.management.ObjectName;
 
 import org.jolokia.restrictor.Restrictor;
@@ -19,21 +23,45 @@ import org.jolokia.util.RequestType;
  * (or, failing that, a Referer) must match the policy's allow-origin list. One without either is no
  * browser's cross-site request and passes (curl, JMX tools); Jolokia's own strict-checking would refuse it.</li>
  * </ul>
+ * Within one HTTP request the answers are remembered, and one answer serves every kvmtool Domain MBean while
+ * the ACL cannot tell them apart ({@link AclLayout}): Karaf's check costs far more than reading an attribute.
+ * Nothing is remembered from one request to the next, so a changed ACL applies to the next request.
  */
 final class AclRestrictor implements Restrictor {
+    private static final String ANY_DOMAIN = "kvmtool:type=Domain,*";
+    /** Longer than any request should take; only guards against a caller that never opens a request. */
+    private static final long REQUEST_NANOS = 10_000_000_000L;
+
     private final Restrictor policy;
     private final AccessDecider acl;
+    private final AclLayout layout;
     // per instance, not static: when the component goes, the threads' entries go with it
-    private final ThreadLocal<boolean[]> mutationPending = ThreadLocal.withInitial(() -> new boolean[1]);
+    private final ThreadLocal<Request> request = ThreadLocal.withInitial(Request::new);
 
-    AclRestrictor(Restrictor policy, AccessDecider acl) {
+    /** What one HTTP request has learnt so far, on its thread. */
+    private static final class Request {
+        final Map<String, Boolean> decisions = new HashMap<>();
+        long startedNanos = System.nanoTime();
+        Boolean domainsShare;
+        boolean mutationPending;
+
+        void reset() {
+            decisions.clear();
+            startedNanos = System.nanoTime();
+            domainsShare = null;
+            mutationPending = false;
+        }
+    }
+
+    AclRestrictor(Restrictor policy, AccessDecider acl, AclLayout layout) {
         this.policy = policy;
         this.acl = acl;
+        this.layout = layout;
     }
 
     @Override
     public boolean isRemoteAccessAllowed(String... hostOrAddress) {
-        mutationPending.get()[0] = false;
+        request.get().reset();
         return policy.isRemoteAccessAllowed(hostOrAddress);
     }
 
@@ -47,9 +75,9 @@ final class AclRestrictor implements Restrictor {
 
     @Override
     public boolean isHttpMethodAllowed(HttpMethod method) {
-        boolean[] pending = mutationPending.get();
-        boolean mutation = pending[0];
-        pending[0] = false;
+        Request r = request.get();
+        boolean mutation = r.mutationPending;
+        r.mutationPending = false;
         return policy.isHttpMethodAllowed(method) && !(mutation && method != HttpMethod.POST);
     }
 
@@ -60,22 +88,53 @@ final class AclRestrictor implements Restrictor {
 
     @Override
     public boolean isAttributeReadAllowed(ObjectName name, String attribute) {
-        return policy.isAttributeReadAllowed(name, attribute) && acl.canRead(name, attribute);
+        return policy.isAttributeReadAllowed(name, attribute)
+                && decide('r', name, attribute, () -> acl.canRead(name, attribute));
     }
 
     @Override
     public boolean isAttributeWriteAllowed(ObjectName name, String attribute) {
-        return markMutation(policy.isAttributeWriteAllowed(name, attribute) && acl.canWrite(name, attribute));
+        return markMutation(policy.isAttributeWriteAllowed(name, attribute)
+                && decide('w', name, attribute, () -> acl.canWrite(name, attribute)));
     }
 
     @Override
     public boolean isOperationAllowed(ObjectName name, String operation) {
-        return markMutation(policy.isOperationAllowed(name, operation) && acl.canInvoke(name, operation));
+        return markMutation(policy.isOperationAllowed(name, operation)
+                && decide('x', name, operation, () -> acl.canInvoke(name, operation)));
+    }
+
+    private boolean decide(char kind, ObjectName name, String member, BooleanSupplier ask) {
+        Request r = request.get();
+        if (System.nanoTime() - r.startedNanos > REQUEST_NANOS) {
+            r.reset();
+        }
+        String key = kind + " " + member + " " + scope(r, name);
+        Boolean known = r.decisions.get(key);
+        if (known == null) {
+            known = ask.getAsBoolean();
+            r.decisions.put(key, known);
+        }
+        return known;
+    }
+
+    /** The MBeans the answer about {@code name} holds for: all kvmtool Domain MBeans, or just this one. */
+    private String scope(Request r, ObjectName name) {
+        if ("kvmtool".equals(name.getDomain()) && "Domain".equals(name.getKeyProperty("type"))
+                && name.getKeyPropertyList().size() == 2 && !name.isPattern()) {
+            if (r.domainsShare == null) {
+                r.domainsShare = layout.domainsShareDecisions();
+            }
+            if (r.domainsShare) {
+                return ANY_DOMAIN;
+            }
+        }
+        return name.toString();
     }
 
     private boolean markMutation(boolean allowed) {
         if (allowed) {
-            mutationPending.get()[0] = true;
+            request.get().mutationPending = true;
         }
         return allowed;
     }

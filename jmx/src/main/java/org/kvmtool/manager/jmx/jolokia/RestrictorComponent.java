@@ -4,6 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Dictionary;
+import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -16,9 +21,14 @@ import org.jolokia.restrictor.Restrictor;
 import org.jolokia.util.HttpMethod;
 import org.jolokia.util.RequestType;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -47,10 +57,41 @@ public final class RestrictorComponent implements Restrictor {
     private final Restrictor delegate;
 
     @Activate
-    public RestrictorComponent(@Reference(name = "mbeanServer") MBeanServer server, Config config, BundleContext context) {
+    public RestrictorComponent(@Reference(name = "mbeanServer") MBeanServer server,
+                               @Reference(name = "configAdmin", cardinality = ReferenceCardinality.OPTIONAL,
+                                       policyOption = ReferencePolicyOption.GREEDY) ConfigurationAdmin configAdmin,
+                               Config config, BundleContext context) {
         Path policyFile = policyFile(config.policy_file(), context.getProperty("karaf.etc"));
         this.delegate = new AclRestrictor(loadPolicy(policyFile),
-                new KarafJmxSecurity(server, config.security_mbean()));
+                new KarafJmxSecurity(server, config.security_mbean()),
+                configAdmin == null ? AclLayout.askForEach() : new AclLayout(
+                        () -> pids(configAdmin, "(service.pid=jmx.acl*)"), () -> whitelistKeys(configAdmin)));
+    }
+
+    /** The PIDs Karaf's guard considers (BulkRequestContext lists the same). */
+    static List<String> pids(ConfigurationAdmin configAdmin, String filter) {
+        try {
+            Configuration[] configs = configAdmin.listConfigurations(filter);
+            return configs == null ? List.of() : Arrays.stream(configs).map(Configuration::getPid).toList();
+        } catch (IOException | InvalidSyntaxException e) {
+            throw new IllegalStateException("cannot list " + filter, e);
+        }
+    }
+
+    static List<String> whitelistKeys(ConfigurationAdmin configAdmin) {
+        try {
+            Configuration[] configs = configAdmin.listConfigurations("(service.pid=jmx.acl.whitelist)");
+            List<String> keys = new ArrayList<>();
+            for (Configuration c : configs == null ? new Configuration[0] : configs) {
+                Dictionary<String, Object> props = c.getProperties();
+                if (props != null) {
+                    keys.addAll(Collections.list(props.keys()));
+                }
+            }
+            return keys;
+        } catch (IOException | InvalidSyntaxException e) {
+            throw new IllegalStateException("cannot list jmx.acl.whitelist", e);
+        }
     }
 
     static Path policyFile(String configured, String karafEtc) {

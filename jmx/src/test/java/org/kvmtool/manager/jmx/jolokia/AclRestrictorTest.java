@@ -38,6 +38,12 @@ class AclRestrictorTest {
     private static final Subject VIEWER = FakeKarafSecurity.subject("viewer");
     private static final String VM1 = "kvmtool:type=Domain,name=vm1";
 
+    /** Karaf 4.4's own jmx.acl PIDs and ours: nothing below kvmtool.Domain, so Domain MBeans share answers. */
+    static final List<String> KARAF_PIDS = List.of("jmx.acl", "jmx.acl.java.lang.Memory", "jmx.acl.kvmtool",
+            "jmx.acl.org.apache.karaf.bundle", "jmx.acl.org.apache.karaf.config",
+            "jmx.acl.org.apache.karaf.security.jmx", "jmx.acl.osgi.compendium.cm");
+    private final List<String> pids = new java.util.concurrent.CopyOnWriteArrayList<>(KARAF_PIDS);
+    private final AclLayout LAYOUT = new AclLayout(() -> pids, List::of);
     private final MBeanServer platform = ManagementFactory.getPlatformMBeanServer();
     private final ObjectName securityName = name("org.apache.karaf:type=security,area=jmx,name=test");
     private final FakeKarafSecurity security = new FakeKarafSecurity();
@@ -57,7 +63,7 @@ class AclRestrictorTest {
 
     private Restrictor restrictor(Path policy) {
         return new AclRestrictor(RestrictorComponent.loadPolicy(policy),
-                new KarafJmxSecurity(platform, "org.apache.karaf:type=security,area=jmx,*"));
+                new KarafJmxSecurity(platform, "org.apache.karaf:type=security,area=jmx,*"), LAYOUT);
     }
 
     @AfterEach
@@ -125,9 +131,10 @@ class AclRestrictorTest {
     }
 
     @Test
-    void bulkAndPatternReadsForAViewer() {
+    void bulkAndPatternReadsForAViewer() throws Exception {
         TestAccess.define(driver, "vm2");
         TestAccess.start(driver, "vm2");
+        TestAccess.awaitIdle(published);
         JSONArray answers = jolokia.bulk(VIEWER, "[{\"type\":\"read\",\"mbean\":\"" + VM1 + "\",\"attribute\":"
                 + "[\"State\",\"CpuTimeNanos\",\"MemoryUsageBytes\"]},{\"type\":\"read\",\"mbean\":"
                 + "\"kvmtool:type=Manager\",\"attribute\":\"DomainNames\"},{\"type\":\"search\",\"mbean\":"
@@ -205,6 +212,54 @@ class AclRestrictorTest {
                 RestrictorComponent.policyFile("", "/opt/karaf/etc"));
         assertEquals(Path.of("/srv/policy.xml"), RestrictorComponent.policyFile(" /srv/policy.xml ", "/x"));
         assertNull(RestrictorComponent.policyFile(null, null));
+    }
+
+    @Test
+    void oneQuestionPerAttributeServesEveryDomainOfARequestButNotTheNext() throws Exception {
+        for (int i = 2; i <= 50; i++) {
+            TestAccess.define(driver, "vm" + i);
+        }
+        TestAccess.awaitIdle(published);
+        String pattern = "{\"type\":\"read\",\"mbean\":\"kvmtool:type=Domain,*\",\"attribute\":"
+                + "[\"State\",\"CpuTimeNanos\",\"MemoryUsageBytes\"]}";
+        JSONObject answer = (JSONObject) jolokia.post(VIEWER, null, pattern);
+        assertEquals(200L, status(answer));
+        assertEquals(50, ((JSONObject) answer.get("value")).size());
+        assertEquals(3, security.questions.size(), security.questions.toString());
+        jolokia.post(VIEWER, null, pattern);
+        assertEquals(6, security.questions.size(), "the next request asks again: a changed ACL applies at once");
+    }
+
+    @Test
+    void aPidThatNamesADomainMakesTheRestrictorAskForEach() throws Exception {
+        TestAccess.define(driver, "vm2");
+        TestAccess.define(driver, "vm3");
+        TestAccess.awaitIdle(published);
+        pids.add("jmx.acl.kvmtool.Domain.vm2");
+        security.lockedMBeans.add("kvmtool:type=Domain,name=vm2");
+        JSONArray answers = jolokia.bulk(VIEWER, "[" + read("vm1") + "," + read("vm2") + "," + read("vm3") + "]");
+        assertEquals(List.of(200L, 403L, 200L), answers.stream().map(a -> status((JSONObject) a)).toList());
+        assertEquals(3, security.questions.size());
+    }
+
+    @Test
+    void theLayoutSharesOnlyWhenNothingNamesADomain() {
+        assertTrue(AclLayout.shareable(KARAF_PIDS, List.of("org.apache.karaf.security.jmx")));
+        assertTrue(AclLayout.shareable(List.of("jmx.acl.kvmtool.Domain", "jmx.acl._.Manager"),
+                List.of("kvmtool.Domain;getState", "kvmtool")));
+        assertFalse(AclLayout.shareable(List.of("jmx.acl.kvmtool.Domain.vm1"), List.of()));
+        assertFalse(AclLayout.shareable(List.of("jmx.acl.kvmtool.Domain._"), List.of()));
+        assertFalse(AclLayout.shareable(List.of("jmx.acl._.Domain.vm1"), List.of()));
+        assertFalse(AclLayout.shareable(List.of("jmx.acl.kvmtool._.my.vm"), List.of()));
+        assertFalse(AclLayout.shareable(List.of(), List.of("kvmtool.Domain.vm1;start")));
+        assertFalse(AclLayout.askForEach().domainsShareDecisions());
+        assertFalse(new AclLayout(() -> {
+            throw new IllegalStateException("Config Admin went away");
+        }, List::of).domainsShareDecisions());
+    }
+
+    private static String read(String vm) {
+        return "{\"type\":\"read\",\"mbean\":\"kvmtool:type=Domain,name=" + vm + "\",\"attribute\":\"State\"}";
     }
 
     private static ObjectName name(String s) {

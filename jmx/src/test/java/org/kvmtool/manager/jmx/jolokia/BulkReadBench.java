@@ -34,6 +34,7 @@ class BulkReadBench {
     private static final int RUNNING = 200;
     private static final String[] THREE = {"State", "CpuTimeNanos", "MemoryUsageBytes"};
     private static final Subject VIEWER = FakeKarafSecurity.subject("viewer");
+    private static final AclLayout LAYOUT = new AclLayout(() -> AclRestrictorTest.KARAF_PIDS, java.util.List::of);
 
     @Test
     void bulkReadVersusOneAttribute() throws Exception {
@@ -59,7 +60,7 @@ class BulkReadBench {
             System.out.printf(Locale.ROOT, "  ratio bulk/one: %.0f%n", mbsAll / mbsOne);
 
             Restrictor kvmtool = new AclRestrictor(RestrictorComponent.loadPolicy(AclRestrictorTest.SHIPPED_POLICY),
-                    new KarafJmxSecurity(platform, "org.apache.karaf:type=security,area=jmx,*"));
+                    new KarafJmxSecurity(platform, "org.apache.karaf:type=security,area=jmx,*"), LAYOUT);
             for (Restrictor restrictor : new Restrictor[] {kvmtool, new AllowAllRestrictor()}) {
                 String label = restrictor == kvmtool ? "kvmtool restrictor" : "allow-all";
                 try (JolokiaDoor jolokia = new JolokiaDoor(restrictor)) {
