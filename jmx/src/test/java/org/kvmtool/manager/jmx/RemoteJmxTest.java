@@ -47,8 +47,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A remote JMX client, as JConsole or VisualVM over Karaf's RMI connector: a JMXConnectorServer over RMI on the
- * loopback interface (stubs name 127.0.0.1: java.rmi.server.hostname, set by the pom), with a password check. The client deserializes with a class loader that sees only the
- * JDK, so anything of ours crossing the wire would fail.
+ * loopback interface (stubs name 127.0.0.1: java.rmi.server.hostname, set by the pom), with a password check.
+ * The client deserializes with a class loader that sees only the JDK, so anything of ours crossing the wire
+ * would fail.
  */
 class RemoteJmxTest {
     private static final String XML = "<domain type='kvmtool'><name>%s</name></domain>";
