@@ -8,18 +8,34 @@ import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 
-/** A thin adapter: one domain of the driver as {@link DomainMXBean}. No state of its own, no logic. */
+/**
+ * A thin adapter: one domain of the driver as {@link DomainMXBean}. Its only state: the last cgroup figures,
+ * kept for {@code statsMaxAgeMillis} so that the CPU and memory attributes of one bulk read come from one
+ * reading of the cgroup files (and agree with each other); every write and operation through this MBean, and
+ * every lifecycle event, drops them.
+ */
 final class DomainBean implements DomainMXBean {
     private final String name;
     private final DomainDriver driver;
     private final Clock clock;
+    private final long statsMaxAgeMillis;
     private final String target;
+    private volatile StatsReading lastStats;
 
-    DomainBean(String name, DomainDriver driver, Clock clock) {
+    private record StatsReading(CgroupStats stats, long atMillis) {
+    }
+
+    DomainBean(String name, DomainDriver driver, Clock clock, long statsMaxAgeMillis) {
         this.name = name;
         this.driver = driver;
         this.clock = clock;
+        this.statsMaxAgeMillis = statsMaxAgeMillis;
         this.target = ObjectNames.domain(name).toString();
+    }
+
+    /** Forgets the last cgroup figures: the next read goes to the cgroup files. */
+    void invalidate() {
+        lastStats = null;
     }
 
     @Override
@@ -54,7 +70,7 @@ final class DomainBean implements DomainMXBean {
 
     @Override
     public void setAutostart(boolean autostart) {
-        JmxEdge.run(target, "set Autostart", () -> driver.setAutostart(name, autostart));
+        act("set Autostart", () -> driver.setAutostart(name, autostart));
     }
 
     @Override
@@ -89,7 +105,7 @@ final class DomainBean implements DomainMXBean {
 
     @Override
     public void setMemoryLimitBytes(long bytes) {
-        JmxEdge.run(target, "set MemoryLimitBytes", () -> driver.setMemoryLimit(name, bytes));
+        act("set MemoryLimitBytes", () -> driver.setMemoryLimit(name, bytes));
     }
 
     @Override
@@ -104,7 +120,7 @@ final class DomainBean implements DomainMXBean {
 
     @Override
     public void setCpuShares(long shares) {
-        JmxEdge.run(target, "set CpuShares", () -> driver.setCpuShares(name, shares));
+        act("set CpuShares", () -> driver.setCpuShares(name, shares));
     }
 
     @Override
@@ -124,42 +140,42 @@ final class DomainBean implements DomainMXBean {
 
     @Override
     public void start() {
-        JmxEdge.run(target, "start", () -> driver.start(name));
+        act("start", () -> driver.start(name));
     }
 
     @Override
     public void shutdown() {
-        JmxEdge.run(target, "shutdown", () -> driver.shutdown(name));
+        act("shutdown", () -> driver.shutdown(name));
     }
 
     @Override
     public void destroy() {
-        JmxEdge.run(target, "destroy", () -> driver.destroy(name));
+        act("destroy", () -> driver.destroy(name));
     }
 
     @Override
     public void reboot() {
-        JmxEdge.run(target, "reboot", () -> driver.reboot(name));
+        act("reboot", () -> driver.reboot(name));
     }
 
     @Override
     public void suspend() {
-        JmxEdge.run(target, "suspend", () -> driver.suspend(name));
+        act("suspend", () -> driver.suspend(name));
     }
 
     @Override
     public void resume() {
-        JmxEdge.run(target, "resume", () -> driver.resume(name));
+        act("resume", () -> driver.resume(name));
     }
 
     /** The contract's setMemory(long bytes), exposed as an operation by {@link ContractMBean}. */
     void setMemory(long bytes) {
-        JmxEdge.run(target, "setMemory", () -> driver.setMemory(name, bytes));
+        act("setMemory", () -> driver.setMemory(name, bytes));
     }
 
     @Override
     public void undefine() {
-        JmxEdge.run(target, "undefine", () -> driver.undefine(name));
+        act("undefine", () -> driver.undefine(name));
     }
 
     @Override
@@ -174,7 +190,7 @@ final class DomainBean implements DomainMXBean {
 
     @Override
     public void sendConsole(String text) {
-        JmxEdge.run(target, "sendConsole", () -> driver.sendConsole(name, text));
+        act("sendConsole", () -> driver.sendConsole(name, text));
     }
 
     static long uptimeSeconds(DomainInfo info, long nowMillis) {
@@ -182,6 +198,14 @@ final class DomainBean implements DomainMXBean {
             return 0;
         }
         return Math.max(0, (nowMillis - info.startedAtMillis()) / 1000);
+    }
+
+    private void act(String action, Runnable body) {
+        try {
+            JmxEdge.run(target, action, body);
+        } finally {
+            invalidate();
+        }
     }
 
     private <T> T read(String attribute, java.util.function.Supplier<T> body) {
@@ -194,6 +218,13 @@ final class DomainBean implements DomainMXBean {
     }
 
     private CgroupStats stats() {
-        return driver.stats(name);
+        StatsReading last = lastStats;
+        long now = clock.millis();
+        if (last != null && now >= last.atMillis() && now - last.atMillis() < statsMaxAgeMillis) {
+            return last.stats();
+        }
+        CgroupStats fresh = driver.stats(name);
+        lastStats = new StatsReading(fresh, now);
+        return fresh;
     }
 }

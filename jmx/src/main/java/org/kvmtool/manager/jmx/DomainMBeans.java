@@ -49,6 +49,7 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
     private final DomainDriver driver;
     private final MBeanServer server;
     private final Clock clock;
+    private final long statsMaxAgeMillis;
     private final ExecutorService events;
     private final RecentEvents recentEvents;
     private final Emitter managerEmitter = new Emitter(Notifications.managerNotifications());
@@ -59,11 +60,13 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
     private static final class Registered {
         private final ObjectName name;
         private final Emitter emitter;
+        private final DomainBean bean;
         private String lastState;
 
-        Registered(ObjectName name, Emitter emitter, String lastState) {
+        Registered(ObjectName name, Emitter emitter, DomainBean bean, String lastState) {
             this.name = name;
             this.emitter = emitter;
+            this.bean = bean;
             this.lastState = lastState;
         }
     }
@@ -81,10 +84,12 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
         }
     }
 
-    DomainMBeans(DomainDriver driver, MBeanServer server, Clock clock, int recentEventsCapacity) {
+    DomainMBeans(DomainDriver driver, MBeanServer server, Clock clock, int recentEventsCapacity,
+                 long statsMaxAgeMillis) {
         this.driver = driver;
         this.server = server;
         this.clock = clock;
+        this.statsMaxAgeMillis = statsMaxAgeMillis;
         this.recentEvents = new RecentEvents(recentEventsCapacity);
         this.events = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "kvmtool-jmx-events");
@@ -159,6 +164,7 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
     }
 
     private void publish(Registered domain, DomainEvent event) {
+        domain.bean.invalidate();
         String newState = event.state().word();
         String oldState = domain.lastState;
         if (!newState.equals(oldState)) {
@@ -209,14 +215,14 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
     private Registered registerDomain(String name, String initialState) {
         ObjectName objectName = ObjectNames.domain(name);
         Emitter emitter = new Emitter(Notifications.domainNotifications());
-        DomainBean bean = new DomainBean(name, driver, clock);
+        DomainBean bean = new DomainBean(name, driver, clock, statsMaxAgeMillis);
         ContractMBean<DomainMXBean> mbean = new ContractMBean<>(bean, DomainMXBean.class, emitter,
                 ContractTexts.domain(), List.of(ContractMBean.ExtraOperation.voidOfLong("setMemory",
                         ContractTexts.SET_MEMORY, "bytes", "the balloon target, bytes", bean::setMemory)), List.of());
         if (!register(objectName, mbean)) {
             return null;
         }
-        Registered registered = new Registered(objectName, emitter, initialState);
+        Registered registered = new Registered(objectName, emitter, bean, initialState);
         domains.put(name, registered);
         return registered;
     }

@@ -22,6 +22,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 public final class JmxComponent {
     /** Enough for a client polling every few seconds to miss nothing under a burst of starts. */
     static final int RECENT_EVENTS = 1000;
+    /** One reading of a domain's cgroup serves the attributes of one bulk read; far below any polling period. */
+    static final long STATS_MAX_AGE_MILLIS = 200;
 
     private final DomainMBeans mbeans;
 
@@ -33,7 +35,8 @@ public final class JmxComponent {
     }
 
     JmxComponent(DomainDriver driver, MBeanServer server, Supplier<MBeanServer> platform, Clock clock) {
-        this.mbeans = new DomainMBeans(driver, server != null ? server : platform.get(), clock, RECENT_EVENTS);
+        this.mbeans = new DomainMBeans(driver, server != null ? server : platform.get(), clock, RECENT_EVENTS,
+                STATS_MAX_AGE_MILLIS);
         mbeans.open();
     }
 

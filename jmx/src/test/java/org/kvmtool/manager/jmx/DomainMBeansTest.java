@@ -10,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,12 +47,12 @@ class DomainMBeansTest {
 
     private final FakeDomainDriver driver = new FakeDomainDriver();
     private final MBeanServer server = MBeanServerFactory.newMBeanServer();
-    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(FakeDomainDriver.NOW + 42_500), ZoneOffset.UTC);
+    private final MutableClock clock = new MutableClock(FakeDomainDriver.NOW + 42_500);
     private DomainMBeans mbeans;
 
     @BeforeEach
     void open() {
-        mbeans = new DomainMBeans(driver, server, clock, 1000);
+        mbeans = new DomainMBeans(driver, server, clock, 1000, 200);
         mbeans.open();
     }
 
@@ -163,9 +160,26 @@ class DomainMBeansTest {
                 () -> assertEquals("/dev/pts/" + (pid % 100), server.getAttribute(vm, "ConsolePath")),
                 () -> assertArrayEquals(new long[] {pid + 1, pid + 2},
                         (long[]) server.getAttribute(vm, "VcpuThreadIds")));
+    }
+
+    @Test
+    void oneCgroupReadingServesTheAttributesOfOneBulkReadOnly() throws Exception {
+        ObjectName vm = define("vm1");
+        invoke(vm, "start");
         long t1 = (Long) server.getAttribute(vm, "CpuTimeNanos");
+        assertEquals(t1, server.getAttribute(vm, "CpuTimeNanos"), "the same reading within 200 ms");
+        clock.advance(199);
+        assertEquals(t1, server.getAttribute(vm, "CpuTimeNanos"));
+        clock.advance(1);
         long t2 = (Long) server.getAttribute(vm, "CpuTimeNanos");
-        assertTrue(t2 > t1 && t1 > 0, "read from the driver's stats each time");
+        assertTrue(t2 > t1 && t1 > 0, "a new reading after 200 ms");
+        server.setAttribute(vm, new Attribute("CpuShares", 300L));
+        assertEquals(300L, server.getAttribute(vm, "CpuShares"), "a write through the MBean drops the reading");
+        long t3 = (Long) server.getAttribute(vm, "CpuTimeNanos");
+        assertTrue(t3 > t2);
+        driver.crash("vm1");
+        mbeans.awaitIdle(5, TimeUnit.SECONDS);
+        assertEquals(0L, server.getAttribute(vm, "CpuTimeNanos"), "an event drops the reading");
     }
 
     @Test
@@ -314,7 +328,7 @@ class DomainMBeansTest {
     void domainsPresentBeforeOpeningAreRegistered() throws Exception {
         mbeans.close();
         driver.populate(20, 5);
-        mbeans = new DomainMBeans(driver, server, clock, 1000);
+        mbeans = new DomainMBeans(driver, server, clock, 1000, 200);
         mbeans.open();
         mbeans.awaitIdle(5, TimeUnit.SECONDS);
         assertEquals(20, server.queryNames(ObjectNames.ALL_DOMAINS, null).size());

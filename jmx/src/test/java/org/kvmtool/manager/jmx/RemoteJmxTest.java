@@ -71,7 +71,7 @@ class RemoteJmxTest {
 
     @BeforeEach
     void start() throws Exception {
-        mbeans = new DomainMBeans(driver, server, Clock.systemUTC(), 1000);
+        mbeans = new DomainMBeans(driver, server, Clock.systemUTC(), 1000, 200);
         mbeans.open();
         Map<String, Object> env = new HashMap<>();
         env.put(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, new LoopbackServerSockets());

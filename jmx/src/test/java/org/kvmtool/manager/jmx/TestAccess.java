@@ -7,7 +7,7 @@ public final class TestAccess {
 
     /** Publishes {@code driver} on {@code server} as JmxComponent does; close it to unregister. */
     public static AutoCloseable publish(FakeDomainDriver driver, javax.management.MBeanServer server) {
-        DomainMBeans mbeans = new DomainMBeans(driver, server, java.time.Clock.systemUTC(), 1000);
+        DomainMBeans mbeans = new DomainMBeans(driver, server, java.time.Clock.systemUTC(), 1000, 200);
         mbeans.open();
         return mbeans;
     }
