@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,6 +32,7 @@ import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.DomainEvent;
 import org.kvmtool.manager.api.DomainEventListener;
 import org.kvmtool.manager.api.DomainInfo;
+import org.kvmtool.manager.api.LifecycleEvent;
 
 /**
  * Keeps the MBean server's kvmtool MBeans in step with the driver: the Manager, and one Domain MBean per
@@ -42,15 +43,21 @@ import org.kvmtool.manager.api.DomainInfo;
  * registers, unregisters and sends notifications, and may ask the driver (lookup, list). Listeners in this
  * JVM are called on it, one after another, in event order; a slow listener delays the queue but loses
  * nothing and never delays the driver.
+ *
+ * <p>Whether a domain's MBean should exist is asked of the driver (lookup) after each event, except where
+ * the event itself is the answer (undefined and inactive: gone). A lookup that fails is asked again a little
+ * later, a few times: the driver may be between two steps of a job.
  */
 final class DomainMBeans implements DomainEventListener, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DomainMBeans.class.getName());
+    private static final int RECONCILE_ATTEMPTS = 5;
+    private static final long RECONCILE_RETRY_MILLIS = 100;
 
     private final DomainDriver driver;
     private final MBeanServer server;
     private final Clock clock;
     private final long statsMaxAgeMillis;
-    private final ExecutorService events;
+    private final ScheduledExecutorService events;
     private final RecentEvents recentEvents;
     private final Emitter managerEmitter = new Emitter(Notifications.managerNotifications());
     /** Registered domain MBeans by domain name; touched only on the events thread (and in close, after it). */
@@ -91,11 +98,13 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
         this.clock = clock;
         this.statsMaxAgeMillis = statsMaxAgeMillis;
         this.recentEvents = new RecentEvents(recentEventsCapacity);
-        this.events = Executors.newSingleThreadExecutor(r -> {
+        ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "kvmtool-jmx-events");
             t.setDaemon(true);
             return t;
         });
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.events = thread;
     }
 
     /** Registers the Manager, listens to the driver, then registers every existing domain. */
@@ -148,18 +157,49 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
 
     private void handle(DomainEvent event) {
         try {
-            Registered domain = domains.get(event.name());
+            String name = event.name();
+            Registered domain = domains.get(name);
             if (domain == null) {
-                domain = reconcile(event.name(), event.state().word());
+                domain = reconcileOrRetry(name, event.state().word(), 0);
             }
             if (domain != null) {
                 publish(domain, event);
             }
             recentEvents.add(Notifications.toComposite(event));
             managerEmitter.send(seq -> Notifications.lifecycle(ObjectNames.MANAGER, seq, event));
-            reconcile(event.name(), event.state().word());
+            if (event.event() == LifecycleEvent.UNDEFINED && !event.state().isActive()) {
+                remove(name);
+            } else {
+                reconcileOrRetry(name, event.state().word(), 0);
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.SEVERE, "kvmtool JMX: could not handle " + event, e);
+        }
+    }
+
+    private Registered reconcileOrRetry(String name, String initialState, int attempt) {
+        try {
+            return reconcile(name, initialState);
+        } catch (RuntimeException e) {
+            if (attempt >= RECONCILE_ATTEMPTS) {
+                LOG.log(Level.SEVERE, "kvmtool JMX: gave up asking the driver about '" + name + "'", e);
+            } else {
+                LOG.log(Level.FINE, "kvmtool JMX: asking the driver about '" + name + "' again", e);
+                try {
+                    events.schedule(() -> reconcileOrRetry(name, initialState, attempt + 1),
+                            RECONCILE_RETRY_MILLIS << attempt, TimeUnit.MILLISECONDS);
+                } catch (RejectedExecutionException closing) {
+                    // closed: the MBeans are going away
+                }
+            }
+            return domains.get(name);
+        }
+    }
+
+    private void remove(String name) {
+        Registered gone = domains.remove(name);
+        if (gone != null) {
+            unregister(gone.name);
         }
     }
 
@@ -186,8 +226,7 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
         if (wanted && current == null) {
             current = registerDomain(name, initialState);
         } else if (!wanted && current != null) {
-            domains.remove(name);
-            unregister(current.name);
+            remove(name);
             current = null;
         }
         return current;
@@ -199,12 +238,12 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
             for (DomainInfo info : driver.list()) {
                 present.add(info.name());
                 if (!domains.containsKey(info.name())) {
-                    reconcile(info.name(), info.state().word());
+                    reconcileOrRetry(info.name(), info.state().word(), 0);
                 }
             }
             for (String name : Set.copyOf(domains.keySet())) {
                 if (!present.contains(name)) {
-                    reconcile(name, null);
+                    reconcileOrRetry(name, null, 0);
                 }
             }
         } catch (RuntimeException e) {

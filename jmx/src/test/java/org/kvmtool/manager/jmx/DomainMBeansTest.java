@@ -360,6 +360,29 @@ class DomainMBeansTest {
         assertFalse(server.isRegistered(persistent));
     }
 
+    @Test
+    void aLookupThatFailsIsAskedAgainAndTheEventDecidesWhatItCan() throws Exception {
+        ObjectName persistent = define("p1");
+        driver.failingLookups.set(100);
+        invoke(MANAGER, "undefineDomain", "p1");
+        mbeans.awaitIdle(5, TimeUnit.SECONDS);
+        assertFalse(server.isRegistered(persistent), "undefined and inactive: gone, whatever lookup says");
+        driver.failingLookups.set(0);
+
+        server.invoke(MANAGER, "createDomain", new Object[] {String.format(XML, "t1")},
+                new String[] {"java.lang.String"});
+        mbeans.awaitIdle(5, TimeUnit.SECONDS);
+        ObjectName transientOne = ObjectNames.domain("t1");
+        assertTrue(server.isRegistered(transientOne));
+        driver.failingLookups.set(3);
+        invoke(transientOne, "destroy");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.isRegistered(transientOne) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(server.isRegistered(transientOne), "asked again until the driver could answer");
+    }
+
     // ---- notifications ------------------------------------------------------------------------------
 
     @Test

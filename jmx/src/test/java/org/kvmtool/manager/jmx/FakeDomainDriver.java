@@ -87,8 +87,14 @@ public final class FakeDomainDriver implements DomainDriver {
         return domains.values().stream().map(Domain::info).toList();
     }
 
+    /** The next so many lookups fail, as the real driver's may between two steps of a job. */
+    final java.util.concurrent.atomic.AtomicInteger failingLookups = new java.util.concurrent.atomic.AtomicInteger();
+
     @Override
     public synchronized Optional<DomainInfo> lookup(String name) {
+        if (failingLookups.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            throw new NullPointerException("a domain between two steps of a job");
+        }
         return Optional.ofNullable(domains.get(name)).map(Domain::info);
     }
 
