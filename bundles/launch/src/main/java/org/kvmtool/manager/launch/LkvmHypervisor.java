@@ -1,0 +1,51 @@
+package org.kvmtool.manager.launch;
+
+import org.kvmtool.manager.api.DomainDefinition;
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.Hypervisor;
+import org.kvmtool.manager.api.HypervisorInfo;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import java.util.List;
+
+/** The lkvm binary: the probe, and the argv of a domain (built by the pure argv builder). */
+@Component(service = Hypervisor.class)
+@Designate(ocd = LkvmHypervisor.Config.class)
+public final class LkvmHypervisor implements Hypervisor {
+    @ObjectClassDefinition(name = "kvmtool-manager hypervisor probe", description = "Finding lkvm")
+    public @interface Config {
+        @AttributeDefinition(description = "How long `lkvm version` may take, in milliseconds")
+        long probe_timeout_millis() default 5_000;
+    }
+
+    private final HypervisorProbe probe;
+
+    @Activate
+    public LkvmHypervisor(Config config) {
+        this(new HypervisorProbe(System.getenv("PATH"), config.probe_timeout_millis()));
+    }
+
+    LkvmHypervisor(HypervisorProbe probe) {
+        this.probe = probe;
+    }
+
+    @Override
+    public HypervisorInfo probe(String configured) {
+        return probe.probe(configured);
+    }
+
+    @Override
+    public List<String> commandLine(DomainDefinition definition, String binary, String homeDir) {
+        throw new KvmtoolException(ErrorCode.NO_SUPPORT, "the argv builder has not landed yet");
+    }
+
+    @Override
+    public String socketPath(String homeDir, String name) {
+        return homeDir + "/.lkvm/" + name + ".sock";
+    }
+}

@@ -1,0 +1,217 @@
+package org.kvmtool.manager.launch;
+
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.ProcessIdentity;
+import org.kvmtool.manager.api.ProcessSpawner;
+import org.kvmtool.manager.api.SpawnRequest;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Starts lkvm through the kvmtool-exec helper: posix_spawn (new session, default signals, the pty as
+ * stdio, an error pipe as fd 3, nothing else, a two-variable environment), then the helper joins the
+ * cgroups, drops to the unprivileged user and execs lkvm under the same pid.
+ */
+@Component(service = ProcessSpawner.class)
+@Designate(ocd = PosixProcessSpawner.Config.class)
+public final class PosixProcessSpawner implements ProcessSpawner {
+    static final String PATH = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+
+    @ObjectClassDefinition(name = "kvmtool-manager process spawner",
+            description = "How lkvm processes are started")
+    public @interface Config {
+        @AttributeDefinition(description = "Directory (exec allowed) where the kvmtool-exec helper is installed; "
+                + "empty = the bundle's data area")
+        String helper_dir() default "";
+
+        @AttributeDefinition(description = "How long the helper may take from spawn to exec, in milliseconds")
+        long exec_timeout_millis() default 10_000;
+    }
+
+    private final Posix posix;
+    private final ProcFs proc;
+    private final Path helper;
+    private final Duration execTimeout;
+
+    @Activate
+    public PosixProcessSpawner(BundleContext context, Config config) {
+        this(ExecHelper.install(helperDir(context, config.helper_dir())), Path.of("/proc"),
+                Duration.ofMillis(config.exec_timeout_millis()));
+    }
+
+    PosixProcessSpawner(Path helper, Path procRoot, Duration execTimeout) {
+        this.posix = new Posix();
+        this.proc = new ProcFs(procRoot);
+        this.helper = helper;
+        this.execTimeout = execTimeout;
+    }
+
+    private static Path helperDir(BundleContext context, String configured) {
+        if (!configured.isBlank()) {
+            return Path.of(configured);
+        }
+        File data = context.getDataFile("bin");
+        if (data == null) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR,
+                    "no bundle data area for the exec helper: configure helper.dir");
+        }
+        return data.toPath();
+    }
+
+    @Override
+    public ProcessIdentity spawn(SpawnRequest request) {
+        String binary = request.argv().get(0);
+        if (!binary.startsWith("/")) {
+            throw new KvmtoolException(ErrorCode.INVALID_ARG, "the binary must be an absolute path: " + binary);
+        }
+        if (request.uid() >= 0 && request.gid() < 0) {
+            throw new KvmtoolException(ErrorCode.INVALID_ARG, "uid " + request.uid() + " given without a gid");
+        }
+        List<String> argv = helperArgv(helper.toString(), request);
+        List<String> env = List.of("HOME=" + request.homeDir(), PATH);
+        int[] pipe;
+        int pid;
+        try {
+            pipe = posix.pipe();
+        } catch (SysCallException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+        }
+        try {
+            try {
+                pid = posix.spawn(helper.toString(), argv, env, request.stdioFd(), pipe[1]);
+            } finally {
+                posix.close(pipe[1]); // else the read below never sees EOF
+            }
+            String report = readReport(pipe[0], pid, binary);
+            if (!report.isEmpty()) {
+                reap(pid);
+                throw HelperFailure.toException(report, request.uid(), request.gid(), posix::strerror);
+            }
+        } catch (SysCallException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+        } finally {
+            posix.close(pipe[0]);
+        }
+        return settledIdentity(pid, request.argv());
+    }
+
+    /**
+     * The identity after exec. The error pipe hits EOF when exec closes descriptors, a moment before
+     * the kernel has laid out the new argv: until then /proc/PID/cmdline reads empty, and an identity
+     * taken there would never match again. So wait (microseconds) for the argv; an lkvm that already
+     * died keeps none, and then the argv is exactly what execve received.
+     */
+    private ProcessIdentity settledIdentity(int pid, List<String> argv) {
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (true) {
+            ProcFs.Snapshot s = proc.read(pid).orElseThrow(() -> new KvmtoolException(ErrorCode.SYSTEM_ERROR,
+                    argv.get(0) + " (pid " + pid + ") vanished right after exec"));
+            if (!s.cmdline().isEmpty()) {
+                return new ProcessIdentity(pid, s.startTime(), s.cmdline());
+            }
+            if (s.zombie() || System.nanoTime() > deadline) {
+                return new ProcessIdentity(pid, s.startTime(), argv);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Reads the helper's report: empty at EOF (exec done), else its one line. Bounded by execTimeout. */
+    private String readReport(int fd, int pid, String binary) throws SysCallException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[512];
+        long deadline = System.nanoTime() + execTimeout.toNanos();
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0 || !posix.pollIn(fd, (int) left)) {
+                posix.kill(pid, Posix.SIGKILL); // still our unreaped child: the pid cannot be someone else's
+                reap(pid);
+                throw new KvmtoolException(ErrorCode.OPERATION_TIMEOUT,
+                        "starting " + binary + " did not reach exec within " + execTimeout.toMillis() + " ms");
+            }
+            int n = posix.read(fd, buf);
+            if (n == 0) {
+                return out.toString(StandardCharsets.UTF_8);
+            }
+            out.write(buf, 0, n);
+        }
+    }
+
+    private void reap(int pid) {
+        try {
+            posix.waitpid(pid);
+        } catch (SysCallException ignored) {
+            // ECHILD: someone else reaped it; nothing left to do
+        }
+    }
+
+    static List<String> helperArgv(String helper, SpawnRequest request) {
+        List<String> argv = new ArrayList<>();
+        argv.add(helper);
+        for (String procs : request.cgroupProcsFiles()) {
+            argv.add("-c");
+            argv.add(procs);
+        }
+        if (request.uid() >= 0 || !request.supplementaryGroups().isEmpty()) {
+            argv.add("-G");
+            argv.add(request.supplementaryGroups().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+        if (request.gid() >= 0) {
+            argv.add("-g");
+            argv.add(Integer.toString(request.gid()));
+        }
+        if (request.uid() >= 0) {
+            argv.add("-u");
+            argv.add(Integer.toString(request.uid()));
+        }
+        InputFiles files = InputFiles.of(request.argv());
+        for (String f : files.readable()) {
+            argv.add("-r");
+            argv.add(f);
+        }
+        for (String f : files.writable()) {
+            argv.add("-w");
+            argv.add(f);
+        }
+        argv.add("--");
+        argv.addAll(request.argv());
+        return argv;
+    }
+
+    @Override
+    public Optional<ProcessIdentity> identify(long pid) {
+        return proc.identity(pid);
+    }
+
+    @Override
+    public boolean isAlive(ProcessIdentity recorded) {
+        return proc.matches(recorded);
+    }
+
+    @Override
+    public void signal(ProcessIdentity process, int signal) {
+        Pidfd pidfd = Pidfd.open(posix, proc, process, false).orElseThrow(() -> new KvmtoolException(
+                ErrorCode.OPERATION_FAILED, "process " + process.pid() + " is no longer running"));
+        try (pidfd) {
+            pidfd.signal(signal);
+        } catch (SysCallException e) {
+            throw new KvmtoolException(e.errno() == Posix.ESRCH ? ErrorCode.OPERATION_FAILED : ErrorCode.SYSTEM_ERROR,
+                    "cannot signal process " + process.pid() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package org.kvmtool.manager.launch;
+
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.LkvmControl;
+import org.kvmtool.manager.api.ProcessIdentity;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** kvmtool's IPC over the JDK's UNIX-domain channels: one request per connection, a deadline on each. */
+@Component(service = LkvmControl.class)
+@Designate(ocd = SocketLkvmControl.Config.class)
+public final class SocketLkvmControl implements LkvmControl {
+    private static final Logger LOG = Logger.getLogger(SocketLkvmControl.class.getName());
+
+    @ObjectClassDefinition(name = "kvmtool-manager lkvm control", description = "Talking to lkvm over its IPC socket")
+    public @interface Config {
+        @AttributeDefinition(description = "Deadline of one IPC call (connect, send, answer), in milliseconds")
+        long ipc_timeout_millis() default 2_000;
+
+        @AttributeDefinition(description = "Pause between the SysRq keys s, u and b of a graceful shutdown, in milliseconds")
+        long sysrq_step_millis() default 500;
+
+        @AttributeDefinition(description = "How long to wait for the exit after SIGKILL, in milliseconds")
+        long kill_wait_millis() default 5_000;
+    }
+
+    /** Between connect attempts while lkvm starts; spent waiting on the pidfd, so a death ends it early. */
+    private static final long READY_RETRY_MILLIS = 1;
+
+    private final Posix posix;
+    private final ProcFs proc;
+    private final long ipcTimeoutNanos;
+    private final long sysrqStepMillis;
+    private final long killWaitMillis;
+
+    @Activate
+    public SocketLkvmControl(Config config) {
+        this(Path.of("/proc"), Duration.ofMillis(config.ipc_timeout_millis()),
+                Duration.ofMillis(config.sysrq_step_millis()), Duration.ofMillis(config.kill_wait_millis()));
+    }
+
+    SocketLkvmControl(Path procRoot, Duration ipcTimeout, Duration sysrqStep, Duration killWait) {
+        this.posix = new Posix();
+        this.proc = new ProcFs(procRoot);
+        this.ipcTimeoutNanos = ipcTimeout.toNanos();
+        this.sysrqStepMillis = sysrqStep.toMillis();
+        this.killWaitMillis = killWait.toMillis();
+    }
+
+    @Override
+    public int awaitReady(String socketPath, ProcessIdentity process, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Pidfd pidfd = Pidfd.open(posix, proc, process, true).orElseThrow(() -> endedBeforeReady(process));
+        try (pidfd) {
+            while (true) {
+                if (pidfd.exited()) {
+                    throw endedBeforeReady(process);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new KvmtoolException(ErrorCode.OPERATION_TIMEOUT, "lkvm (pid " + process.pid()
+                            + ") did not answer on " + socketPath + " within " + timeout.toMillis() + " ms");
+                }
+                try {
+                    byte[] reply = IpcClient.call(Path.of(socketPath), IpcWire.request(IpcWire.PID), 4,
+                            Math.min(left, ipcTimeoutNanos));
+                    return IpcWire.int32(reply);
+                } catch (IpcClient.NotListeningException e) {
+                    pidfd.awaitExit(READY_RETRY_MILLIS);
+                } catch (IOException e) {
+                    throw failure("PID", socketPath, e);
+                }
+            }
+        } catch (SysCallException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot watch lkvm (pid " + process.pid() + "): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static KvmtoolException endedBeforeReady(ProcessIdentity process) {
+        return new KvmtoolException(ErrorCode.OPERATION_FAILED,
+                "lkvm (pid " + process.pid() + ") ended before its control socket answered");
+    }
+
+    @Override
+    public int pid(String socketPath) {
+        return IpcWire.int32(call("PID", socketPath, IpcWire.request(IpcWire.PID), 4));
+    }
+
+    @Override
+    public VmState vmState(String socketPath) {
+        int state = IpcWire.int32(call("VMSTATE", socketPath, IpcWire.request(IpcWire.VMSTATE), 4));
+        return switch (state) {
+            case 0 -> VmState.RUNNING;
+            case 1 -> VmState.PAUSED;
+            default -> throw new KvmtoolException(ErrorCode.INTERNAL_ERROR,
+                    "lkvm reported an unknown vm state " + state + " on " + socketPath);
+        };
+    }
+
+    @Override
+    public void pause(String socketPath) {
+        call("PAUSE", socketPath, IpcWire.request(IpcWire.PAUSE), 0);
+    }
+
+    @Override
+    public void resume(String socketPath) {
+        call("RESUME", socketPath, IpcWire.request(IpcWire.RESUME), 0);
+    }
+
+    @Override
+    public void stop(String socketPath) {
+        call("STOP", socketPath, IpcWire.request(IpcWire.STOP), 0);
+    }
+
+    @Override
+    public void balloon(String socketPath, int deltaMiB) {
+        call("BALLOON", socketPath, IpcWire.balloon(deltaMiB), 0);
+    }
+
+    @Override
+    public void sysrq(String socketPath, char key) {
+        call("DEBUG sysrq", socketPath, IpcWire.debug(IpcWire.DEBUG_SYSRQ, 0, key), 0);
+    }
+
+    @Override
+    public void nmi(String socketPath, int cpu) {
+        if (cpu < 0) {
+            throw new KvmtoolException(ErrorCode.INVALID_ARG, "no vCPU " + cpu);
+        }
+        call("DEBUG nmi", socketPath, IpcWire.debug(IpcWire.DEBUG_NMI, cpu, '\0'), 0);
+    }
+
+    @Override
+    public Map<String, Long> stat(String socketPath, Duration timeout) {
+        try {
+            return IpcWire.stats(IpcClient.callUntilQuiet(Path.of(socketPath), IpcWire.request(IpcWire.STAT),
+                    timeout.toNanos()));
+        } catch (IOException e) {
+            throw failure("STAT (it needs a balloon driver in the guest)", socketPath, timeout.toNanos(), e);
+        }
+    }
+
+    @Override
+    public void terminate(ProcessIdentity process, String socketPath, Duration grace) {
+        Optional<Pidfd> opened = Pidfd.open(posix, proc, process, true);
+        if (opened.isEmpty()) {
+            return; // already gone
+        }
+        try (Pidfd pidfd = opened.get()) {
+            if (pidfd.exited()) {
+                return;
+            }
+            if (askToStop(socketPath) && pidfd.awaitExit(grace.toMillis())) {
+                return;
+            }
+            try {
+                pidfd.signal(Posix.SIGKILL);
+            } catch (SysCallException e) {
+                if (e.errno() != Posix.ESRCH) {
+                    throw e;
+                }
+            }
+            if (!pidfd.awaitExit(killWaitMillis)) {
+                throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "lkvm (pid " + process.pid()
+                        + ") survived SIGKILL for " + killWaitMillis + " ms");
+            }
+        } catch (SysCallException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot end lkvm (pid " + process.pid() + "): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** RESUME first if paused (kvmtool ignores STOP while paused), then STOP; false if IPC failed. */
+    private boolean askToStop(String socketPath) {
+        try {
+            if (vmState(socketPath) == VmState.PAUSED) {
+                resume(socketPath);
+            }
+            stop(socketPath);
+            return true;
+        } catch (KvmtoolException e) {
+            LOG.log(Level.INFO, "IPC stop failed, killing instead: " + e.getMessage(), e);
+            return false;
+        }
+    }
+
+    @Override
+    public void gracefulShutdown(String socketPath) {
+        // s: sync, u: remount read-only, b: reset (ends lkvm). The pauses give the guest time for each.
+        sysrq(socketPath, 's');
+        sleep(sysrqStepMillis);
+        sysrq(socketPath, 'u');
+        sleep(sysrqStepMillis);
+        sysrq(socketPath, 'b');
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvmtoolException(ErrorCode.OPERATION_FAILED, "interrupted during a graceful shutdown", e);
+        }
+    }
+
+    private byte[] call(String what, String socketPath, ByteBuffer request, int replyBytes) {
+        try {
+            return IpcClient.call(Path.of(socketPath), request, replyBytes, ipcTimeoutNanos);
+        } catch (IOException e) {
+            throw failure(what, socketPath, e);
+        }
+    }
+
+    private KvmtoolException failure(String what, String socketPath, IOException e) {
+        return failure(what, socketPath, ipcTimeoutNanos, e);
+    }
+
+    private static KvmtoolException failure(String what, String socketPath, long timeoutNanos, IOException e) {
+        if (e instanceof IpcClient.TimeoutException) {
+            return new KvmtoolException(ErrorCode.OPERATION_TIMEOUT, "lkvm did not answer " + what + " within "
+                    + timeoutNanos / 1_000_000L + " ms on " + socketPath, e);
+        }
+        if (e instanceof IpcClient.NotListeningException) {
+            return new KvmtoolException(ErrorCode.OPERATION_FAILED, "lkvm is not listening on " + socketPath
+                    + ": " + e.getCause().getMessage(), e);
+        }
+        return new KvmtoolException(ErrorCode.SYSTEM_ERROR, "IPC " + what + " failed on " + socketPath + ": "
+                + e.getMessage(), e);
+    }
+}
