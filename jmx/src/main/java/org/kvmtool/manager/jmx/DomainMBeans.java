@@ -114,7 +114,7 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
                 ContractTexts.manager(), List.of(), List.of(ContractMBean.ExtraAttribute.readOnly("RecentEvents",
                         Notifications.RECENT_EVENTS_TYPE, ContractTexts.RECENT_EVENTS, manager::recentEvents))));
         driver.addListener(this);
-        events.execute(this::syncAll);
+        events.execute(() -> syncAll(0));
     }
 
     @Override
@@ -232,7 +232,7 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
         return current;
     }
 
-    private void syncAll() {
+    private void syncAll(int attempt) {
         try {
             Set<String> present = new HashSet<>();
             for (DomainInfo info : driver.list()) {
@@ -247,7 +247,16 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "kvmtool JMX: could not list the domains", e);
+            if (attempt >= RECONCILE_ATTEMPTS) {
+                LOG.log(Level.SEVERE, "kvmtool JMX: could not list the domains; they appear as events come", e);
+                return;
+            }
+            LOG.log(Level.WARNING, "kvmtool JMX: could not list the domains; asking again", e);
+            try {
+                events.schedule(() -> syncAll(attempt + 1), RECONCILE_RETRY_MILLIS << attempt, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // closed: the MBeans are going away
+            }
         }
     }
 
