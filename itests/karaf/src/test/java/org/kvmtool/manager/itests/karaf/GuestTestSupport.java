@@ -227,6 +227,25 @@ public abstract class GuestTestSupport extends KarafTestSupport {
         await(() -> mbeans().isRegistered(managerName()), Duration.ofMinutes(2), "kvmtool:type=Manager registered");
     }
 
+    /** The service.id of the registered DomainDriver (by class name: no wiring to the product), -1 if none. */
+    protected long driverServiceId() throws Exception {
+        org.osgi.framework.ServiceReference<?>[] refs =
+                bundleContext.getServiceReferences("org.kvmtool.manager.api.DomainDriver", null);
+        return refs == null || refs.length == 0 ? -1 : (Long) refs[0].getProperty("service.id");
+    }
+
+    /**
+     * Waits for a driver other than the one with service.id {@code before}: bundle:refresh works asynchronously,
+     * and the old driver answers until the refresh reaches it.
+     */
+    protected void awaitNewDriver(long before) throws Exception {
+        await(() -> {
+            long now = driverServiceId();
+            return now != -1 && now != before;
+        }, WAIT, "a new driver registered (the old one had service.id " + before + ")");
+        awaitManager();
+    }
+
     /** Sends text to a guest's console and waits for the test guest's echo in the console log. */
     protected static void assertEchoes(String domain, String text) throws Exception {
         invoke(domain, "sendConsole", text);

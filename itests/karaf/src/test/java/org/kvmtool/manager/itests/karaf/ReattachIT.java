@@ -169,7 +169,10 @@ class ReattachIT {
     @Test
     @Order(3)
     void bundleRefreshOfTheDriverAdoptsAllTen() throws Exception {
+        int before = adoptions().size();
         String out = client("bundle:refresh kvmtool-core\n");
+        // the refresh runs asynchronously: the old driver answers until it is reached
+        await(() -> adoptions().size() > before, "the refreshed driver reattached; " + out);
         await(this::allBack, "all " + GUESTS + " guests adopted after bundle:refresh; " + out);
         assertAllUntouched("bundle:refresh kvmtool-core");
         int[] last = adoptions().get(adoptions().size() - 1);
@@ -187,7 +190,9 @@ class ReattachIT {
         for (Map.Entry<String, Long> e : pids.entrySet()) {
             assertTrue(alive(e.getValue()), e.getKey() + " runs on without the manager");
         }
+        int before = adoptions().size();
         clientTolerant("feature:install kvmtool-manager kvmtool-manager-web\n");
+        await(() -> adoptions().size() > before, "the reinstalled driver reattached");
         await(this::allBack, "all " + GUESTS + " guests adopted after feature:install");
         assertAllUntouched("feature:uninstall + feature:install kvmtool-manager");
         String list = client("kvmtool:list\n");

@@ -180,7 +180,7 @@ public class ShellIT extends GuestTestSupport {
 
         face.act(name, "undefine");
         assertFalse(face.exists(name));
-        assertFalse("its MBean is gone", registered(name));
+        await(() -> !registered(name), WAIT, "its MBean is gone");
     }
 
     // ---------------------------------------------------------------- every command
