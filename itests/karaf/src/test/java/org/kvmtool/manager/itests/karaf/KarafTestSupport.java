@@ -216,7 +216,7 @@ public abstract class KarafTestSupport {
      * Guests are meant to outlive Karaf: a test that leaves one running would leak it past the build. Any lkvm
      * whose HOME lies in this run's work directory is ended once Karaf has stopped.
      */
-    private static void endLeftoverGuests(Path work) {
+    static void endLeftoverGuests(Path work) {
         String home = "HOME=" + work;
         ProcessHandle.allProcesses().forEach(p -> {
             try {

@@ -111,13 +111,12 @@ class ReattachIT {
                 stop();
             }
         } finally {
-            for (long pid : pids.values()) {
-                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            }
             if (karaf != null && karaf.isAlive()) {
                 karaf.destroyForcibly();
             }
             if (work != null) {
+                // by identity (their HOME is in our work directory), never by a pid that may have been reused
+                KarafTestSupport.endLeftoverGuests(work);
                 GuestTestSupport.removeCgroups(work);
                 deleteTree(work);
             }
