@@ -81,10 +81,9 @@ final class Product implements AutoCloseable {
                 .append("cgroup.parent = ").append(cgroupParent).append('\n');
         extraConfig.forEach((k, v) -> cfg.append(k).append(" = ").append(v).append('\n'));
         Files.writeString(home.resolve("etc/org.kvmtool.manager.cfg"), cfg.toString());
-        Path rpc = home.resolve("etc/org.kvmtool.manager.rpc.cfg");
-        if (Files.exists(rpc)) {
-            Files.writeString(rpc, "socket = " + state.resolve("rpc.sock") + "\n");
-        }
+        // virsh's socket too: the default one may be held by another instance on the machine
+        Files.writeString(home.resolve("etc/org.kvmtool.manager.rpc.cfg"), "socket = " + state.resolve("rpc.sock")
+                + "\nsocket_ro = " + state.resolve("rpc-ro.sock") + "\n");
     }
 
     /** bin/start, then waits for Jolokia to answer kvmtool:type=Manager; returns the milliseconds that took. */
