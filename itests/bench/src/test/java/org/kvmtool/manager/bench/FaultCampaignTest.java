@@ -227,7 +227,8 @@ class FaultCampaignTest {
                         String m = String.valueOf(e.getMessage());
                         if (m.contains("not running") || m.contains("already") || m.contains("not paused")
                                 || m.contains("is running") || m.contains("paused") || m.contains("shut")
-                                || m.contains("busy") || m.contains("in progress") || m.contains("state")) {
+                                || m.contains("busy") || m.contains("in progress") || m.contains("state")
+                                || m.contains("aborted by destroy")) {
                             refused.incrementAndGet();
                         } else {
                             odd.add(op + " " + d + ": " + m);
