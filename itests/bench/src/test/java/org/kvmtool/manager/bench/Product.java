@@ -33,7 +33,7 @@ import javax.management.remote.JMXServiceURL;
  * {@link #close()} kills Karaf and every lkvm whose HOME lies under this instance's run dir.
  */
 final class Product implements AutoCloseable {
-    static final Duration BOOT_TIMEOUT = Duration.ofMinutes(4);
+    static final Duration BOOT_TIMEOUT = Duration.ofMinutes(8);
 
     final Path home;
     final Path state;            // short: /tmp/kbXXXX
