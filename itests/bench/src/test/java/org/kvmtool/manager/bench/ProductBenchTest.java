@@ -369,7 +369,13 @@ class ProductBenchTest {
         } catch (java.io.IOException ignored) {
             // unknown
         }
+        String load = "?";
+        try {
+            load = Files.readString(Path.of("/proc/loadavg")).split(" ")[1];
+        } catch (java.io.IOException ignored) {
+            // unknown
+        }
         return Runtime.getRuntime().availableProcessors() + " CPUs (nproc), " + mem + " RAM, Linux " + kernel
-                + ", Java " + Runtime.version().feature();
+                + ", Java " + Runtime.version().feature() + ", load average (5 min) at the end " + load;
     }
 }
