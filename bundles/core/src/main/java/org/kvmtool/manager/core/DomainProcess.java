@@ -143,26 +143,26 @@ final class DomainProcess {
         // an lkvm that has already ended is shutoff now: say so first, then clean up (still within the job)
         boolean ended = run == null || run.process == null || !s.spawner().isAlive(run.process);
         if (ended) {
-            d.setRun(null);
-            transitionQuietly(d, transition, reason);
+            shutoff(d, transition, reason);
         }
         if (run != null) {
             release(d, run, force);
         }
         if (!ended) {
-            d.setRun(null);
-            transitionQuietly(d, transition, reason);
+            shutoff(d, transition, reason);
         }
     }
 
-    private void transitionQuietly(DomainObject d, boolean transition, StateReason reason) {
-        if (!transition) {
-            return;
-        }
+    /** The run is gone and the state says so, in one step: no reader sees an active domain without its run. */
+    private void shutoff(DomainObject d, boolean transition, StateReason reason) {
         try {
-            keeper.transition(d, reason);
+            if (transition) {
+                keeper.transition(d, reason, () -> d.setRun(null));
+            }
         } catch (KvmtoolException e) {
             LOG.log(Level.WARNING, d.name + ": " + e.getMessage(), e);
+        } finally {
+            d.setRun(null);
         }
     }
 
