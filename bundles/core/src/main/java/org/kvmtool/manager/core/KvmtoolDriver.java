@@ -269,12 +269,24 @@ public final class KvmtoolDriver implements DomainDriver {
             }
             require(d, "domain is not running", DomainState.RUNNING, DomainState.SHUTDOWN);
             DomainRun run = d.run();
-            ipc(d, socket -> s.control().gracefulShutdown(socket));
+            ipc(d, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
             if (d.state() == DomainState.RUNNING) {
                 keeper.transition(d, StateReason.SHUTDOWN_USER);
             }
             supervisor.armShutdownTimer(d, run, settings.shutdownTimeout());
         });
+    }
+
+    /**
+     * kvmtool hands a SysRq to the guest only with the next byte of console input: send one. While an
+     * operator's session holds the console, that session's typing delivers it instead.
+     */
+    private void kickConsole(DomainObject d) {
+        try {
+            s.console().write(d.name, new byte[] {'\r'});
+        } catch (KvmtoolException e) {
+            LOG.fine("shutdown of '" + d.name + "': no console byte after SysRq: " + e.getMessage());
+        }
     }
 
     @Override

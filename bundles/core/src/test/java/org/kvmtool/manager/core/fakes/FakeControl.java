@@ -129,9 +129,10 @@ public final class FakeControl implements LkvmControl {
     }
 
     @Override
-    public void gracefulShutdown(String socketPath) {
-        sysrq(socketPath, 's');
-        sysrq(socketPath, 'u');
-        sysrq(socketPath, 'b');
+    public void gracefulShutdown(String socketPath, Runnable consoleKick) {
+        for (char key : new char[] {'s', 'u', 'b'}) {
+            sysrq(socketPath, key);
+            consoleKick.run();
+        }
     }
 }
