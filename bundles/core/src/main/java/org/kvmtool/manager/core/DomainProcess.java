@@ -254,7 +254,7 @@ final class DomainProcess {
     /**
      * The error a failed start reports: lkvm's own words when its console shows any; else, when lkvm ended,
      * that it ended (whatever symptom the failing step saw, e.g. an IPC reset); else the step's own error.
-     * lkvm's last output and its end may lag the failure by a moment, so look for up to 200 ms.
+     * lkvm's last output and its end may lag the failure by a moment, so look a little while (failure path only).
      */
     private KvmtoolException explain(DomainObject d, DomainRun run, RuntimeException e) {
         if (d.job.isAborted()) {
@@ -263,7 +263,7 @@ final class DomainProcess {
         if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
                 && e.getMessage().startsWith("cannot write"))) {
             long endedAt = -1;
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < 70; i++) {
                 String said = run.consoleOpen ? LkvmMessages.failureLine(
                         new String(s.console().tail(d.name, 16 * 1024), StandardCharsets.UTF_8)) : null;
                 if (said != null) {
@@ -272,8 +272,8 @@ final class DomainProcess {
                 if (endedAt < 0 && (!s.spawner().isAlive(run.process) || ProcState.zombie(procDir, run.process))) {
                     endedAt = i;
                 }
-                if (endedAt >= 0 && i - endedAt >= 10 || endedAt < 0 && i >= 20) {
-                    break; // ended and its last output had 100 ms to reach the ring; or alive and silent
+                if (endedAt >= 0 && i - endedAt >= 50 || endedAt < 0 && i >= 20) {
+                    break; // ended and its last output had 500 ms to reach the ring (a loaded host); or alive and silent
                 }
                 sleepQuietly(10);
             }
