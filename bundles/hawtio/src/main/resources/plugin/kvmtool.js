@@ -64,7 +64,7 @@
     '    <div class="alert alert-danger kvmtool-define-error" ng-if="$ctrl.defineError">{{$ctrl.defineError.text}}',
     '      <pre class="kvmtool-define-line" ng-if="$ctrl.defineError.line">{{$ctrl.defineError.line}}: {{$ctrl.defineError.source}}</pre></div>',
     '  </div>',
-    '  <table class="table table-striped table-hover kvmtool-domains">',
+    '  <table class="table table-striped table-hover kvmtool-domains" data-permissions="{{$ctrl.permissionsKnown() ? \'known\' : \'asking\'}}">',
     '    <thead><tr>',
     '      <th ng-repeat="c in ::$ctrl.columns" ng-click="$ctrl.sortBy(c.key)" class="kvmtool-sortable kvmtool-col-{{::c.key}}">{{::c.title}}',
     '        <span ng-if="$ctrl.sort === c.key">{{$ctrl.reverse ? \'&#9660;\' : \'&#9650;\'}}</span></th>',
@@ -114,7 +114,7 @@
     '    </div>',
     '    <div ng-if="$ctrl.allowed($ctrl.selected, \'consoleLog\')">',
     '      <h4>Console</h4>',
-    '      <pre class="kvmtool-console">{{$ctrl.console}}</pre>',
+    '      <pre class="kvmtool-console" kvmtool-follow="$ctrl.console">{{$ctrl.console}}</pre>',
     '      <form ng-submit="$ctrl.send()" ng-if="$ctrl.allowed($ctrl.selected, \'sendConsole\') && $ctrl.byName[$ctrl.selected].State === \'running\'">',
     '        <input class="form-control kvmtool-console-input" ng-model="$ctrl.input" autocomplete="off" placeholder="Type a line for the guest and press Enter">',
     '      </form>',
@@ -320,6 +320,11 @@
       return sorted.length ? sorted[0] : null;
     }
 
+    /* Whether Karaf has answered for the manager and every listed domain (tests wait for it). */
+    ctrl.permissionsKnown = function () {
+      return !!permissions[''] && ctrl.domains.every(function (d) { return !!permissions[d.Name]; });
+    };
+
     ctrl.allowed = function (name, op) {
       return !!(permissions[name] && permissions[name][op]);
     };
@@ -509,8 +514,30 @@
   }
   DashboardController.$inject = ['$scope', '$interval', '$window', 'jolokia'];
 
+  /* Keeps a scrolled box at its end when its content grows, unless the user scrolled up to read. */
+  function followDirective($timeout) {
+    return {
+      restrict: 'A',
+      link: function (scope, element, attrs) {
+        var el = element[0];
+        /* known from the user's own scrolling: by the time the watch fires, the new text is already in */
+        var follow = true;
+        element.on('scroll', function () {
+          follow = el.scrollHeight - el.scrollTop - el.clientHeight < 30;
+        });
+        scope.$watch(attrs.kvmtoolFollow, function () {
+          if (follow) {
+            $timeout(function () { el.scrollTop = el.scrollHeight; }, 0, false);
+          }
+        });
+      }
+    };
+  }
+  followDirective.$inject = ['$timeout'];
+
   angular.module('kvmtool', [])
     .component('kvmtoolDashboard', {template: template, controller: DashboardController})
+    .directive('kvmtoolFollow', followDirective)
     .run(['mainNavService', 'workspace', function (mainNavService, workspace) {
       mainNavService.addItem({
         title: 'kvmtool',
