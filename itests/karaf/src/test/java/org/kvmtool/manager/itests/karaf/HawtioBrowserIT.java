@@ -2,7 +2,6 @@ package org.kvmtool.manager.itests.karaf;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assume.assumeTrue;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.replaceConfigurationFile;
 
@@ -20,11 +19,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.AssumptionViolatedException;
 import org.junit.Before;
-import org.junit.BeforeClass;
 import org.junit.Test;
+import org.junit.runner.Description;
+import org.junit.runner.RunWith;
+import org.junit.runner.notification.Failure;
+import org.junit.runner.notification.RunNotifier;
+import org.junit.runners.model.InitializationError;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.options.SystemPropertyOption;
 
 /**
@@ -34,11 +39,13 @@ import org.ops4j.pax.exam.options.SystemPropertyOption;
  * domains, installs the script's npm dependencies (npm ci, from the committed lock file) and runs it once per
  * scenario, in one Karaf boot.
  *
- * <p>Skipped, saying why, when Chromium (KVMTOOL_CHROMIUM, default /usr/bin/chromium), node or npm is missing.
+ * <p>Skipped, saying why, when Chromium (KVMTOOL_CHROMIUM, default /usr/bin/chromium), node or npm is missing
+ * ({@link BrowserRunner}).
  * Screenshots go to {@code target/screenshots}, or to the folder named by {@code -Dkvmtool.screenshots.dir}
  * (docs/screenshots.sh writes the README's); {@code -Dkvmtool.chart.seconds} sets how long the charts fill
  * before the screenshot (default 10).
  */
+@RunWith(HawtioBrowserIT.BrowserRunner.class)
 public class HawtioBrowserIT extends KarafTestSupport {
 
     static final String MODULE_DIR = "kvmtool.itest.module.dir";
@@ -48,17 +55,60 @@ public class HawtioBrowserIT extends KarafTestSupport {
     static final List<String> DOMAINS = List.of("alpha", "beta");
     private static final Duration SCENARIO_TIMEOUT = Duration.ofMinutes(6);
 
-    // ------------------------------------------------------------ in the test JVM (and again in Karaf: idempotent)
+    /**
+     * Pax Exam's runner, preceded in the test JVM by what the browser needs: without Chromium, node or npm the
+     * tests are skipped (reported as such, saying why) and Karaf is not even booted; otherwise the script's
+     * dependencies are installed with npm ci before Karaf boots. (An assumption inside Karaf would be reported
+     * as a pass by Pax Exam.)
+     */
+    public static class BrowserRunner extends PaxExam {
+        private final Description description;
 
-    /** Skips the class when there is no browser to drive; installs the script's dependencies once. */
-    @BeforeClass
-    public static void browserAvailable() throws IOException, InterruptedException {
+        public BrowserRunner(Class<?> testClass) throws InitializationError {
+            super(testClass);
+            this.description = getDescription();
+        }
+
+        @Override
+        public void run(RunNotifier notifier) {
+            String missing;
+            try {
+                missing = missingTool();
+                if (missing == null) {
+                    prepareBrowserDir();
+                }
+            } catch (IOException | InterruptedException | AssertionError e) {
+                for (Description test : description.getChildren()) {
+                    notifier.fireTestStarted(test);
+                    notifier.fireTestFailure(new Failure(test, e));
+                    notifier.fireTestFinished(test);
+                }
+                return;
+            }
+            if (missing != null) {
+                System.err.println(getClass().getSimpleName() + ": " + missing);
+                for (Description test : description.getChildren()) {
+                    notifier.fireTestStarted(test);
+                    notifier.fireTestAssumptionFailed(new Failure(test, new AssumptionViolatedException(missing)));
+                    notifier.fireTestFinished(test);
+                }
+                return;
+            }
+            super.run(notifier);
+        }
+    }
+
+    /** Why the browser tests cannot run here, or null when they can. */
+    static String missingTool() throws InterruptedException {
         Path chromium = chromium();
-        assumeTrue("no Chromium at " + chromium + " (apt-get install chromium, or set KVMTOOL_CHROMIUM):"
-                + " Hawtio browser tests skipped", Files.isExecutable(chromium));
-        assumeTrue("node or npm is not on the PATH: Hawtio browser tests skipped",
-                runs("node", "--version") && runs("npm", "--version"));
-        prepareBrowserDir();
+        if (!Files.isExecutable(chromium)) {
+            return "no Chromium at " + chromium + " (apt-get install chromium, or set KVMTOOL_CHROMIUM):"
+                    + " Hawtio browser tests skipped";
+        }
+        if (!runs("node", "--version") || !runs("npm", "--version")) {
+            return "node or npm is not on the PATH: Hawtio browser tests skipped";
+        }
+        return null;
     }
 
     @Override
@@ -119,7 +169,7 @@ public class HawtioBrowserIT extends KarafTestSupport {
     }
 
     /** target/browser: the script, package.json and the lock file, and node_modules from `npm ci`. */
-    private static synchronized void prepareBrowserDir() throws IOException, InterruptedException {
+    static void prepareBrowserDir() throws IOException, InterruptedException {
         Path source = moduleDir().resolve("src/test/browser");
         Path target = browserDir();
         Files.createDirectories(target);
@@ -186,8 +236,8 @@ public class HawtioBrowserIT extends KarafTestSupport {
     }
 
     private void runScenario(String scenario, String user, String password) throws Exception {
-        prepareBrowserDir();
         Path dir = browserDir();
+        assertTrue("npm ci has not run in " + dir, Files.isDirectory(dir.resolve("node_modules/playwright-core")));
         Path log = dir.resolve(scenario + ".log");
         ProcessBuilder builder = new ProcessBuilder("node", "hawtio-dashboard.mjs", scenario)
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
