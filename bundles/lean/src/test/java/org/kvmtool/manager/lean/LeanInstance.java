@@ -155,7 +155,7 @@ final class LeanInstance implements AutoCloseable {
     }
 
     /** SIGTERM, as systemd stops it; the shutdown hook stops the framework. Returns the exit code. */
-    int stop(Duration timeout) throws InterruptedException {
+    int stop(Duration timeout) throws InterruptedException, IOException {
         if (process == null || !process.isAlive()) {
             return process == null ? 0 : process.exitValue();
         }
