@@ -52,6 +52,7 @@ public final class LeanRuntime {
                 .findFirst().orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
         Framework framework = factory.newFramework(FrameworkProperties.of(layout));
         framework.init();
+        long tInit = System.nanoTime();
         LeanRuntime runtime = new LeanRuntime(framework);
         try {
             BundleContext system = framework.getBundleContext();
@@ -64,6 +65,7 @@ public final class LeanRuntime {
                 installed.add(system.installBundle(BundleJars.location(jar)));
             }
             framework.start();
+            long tInstalled = System.nanoTime();
 
             Bundle scr = null;
             for (Bundle b : installed) {
@@ -73,7 +75,9 @@ public final class LeanRuntime {
                     startQuietly(b);
                 }
             }
+            long tStarted = System.nanoTime();
             Set<Path> missing = ConfigArrival.await(system, configs, configTimeout);
+            long tConfigured = System.nanoTime();
             if (!missing.isEmpty()) {
                 LOG.warning("configuration not in Config Admin after " + configTimeout.toMillis() + " ms, starting anyway: "
                         + missing);
@@ -83,9 +87,11 @@ public final class LeanRuntime {
             }
             scr.start();
             reportInactive(installed);
-            long ms = (System.nanoTime() - t0) / 1_000_000;
-            LOG.info(() -> "kvmtool-manager (lean) started " + installed.size() + " bundles in " + ms + " ms from "
-                    + layout.home() + ", instance " + layout.base());
+            long tEnd = System.nanoTime();
+            LOG.info(() -> "kvmtool-manager (lean) started " + installed.size() + " bundles in " + ms(t0, tEnd)
+                    + " ms (framework " + ms(t0, tInit) + ", install " + ms(tInit, tInstalled) + ", start "
+                    + ms(tInstalled, tStarted) + ", configuration " + ms(tStarted, tConfigured) + ", components "
+                    + ms(tConfigured, tEnd) + ") from " + layout.home() + ", instance " + layout.base());
             return runtime;
         } catch (BundleException | InterruptedException | RuntimeException e) {
             runtime.stop(Duration.ofSeconds(10));
@@ -111,6 +117,10 @@ public final class LeanRuntime {
     /** Blocks until the framework has stopped, for whatever reason. */
     public void awaitStop() throws InterruptedException {
         framework.waitForStop(0);
+    }
+
+    private static long ms(long from, long to) {
+        return (to - from) / 1_000_000;
     }
 
     private static void startQuietly(Bundle b) {
