@@ -49,6 +49,10 @@ public interface LkvmControl {
      */
     void terminate(ProcessIdentity process, String socketPath, Duration grace);
 
-    /** A guest-friendly shutdown of a Linux guest: SysRq s, u, then b (kvmtool has no ACPI; b resets, which ends lkvm). */
-    void gracefulShutdown(String socketPath);
+    /**
+     * A guest-friendly shutdown of a Linux guest: SysRq s, u, then b (kvmtool has no ACPI; b resets, which
+     * ends lkvm). kvmtool hands a SysRq to the guest only together with the next byte of console input, so
+     * {@code consoleKick} must write one byte to the guest's console; it is called after each key.
+     */
+    void gracefulShutdown(String socketPath, Runnable consoleKick);
 }

@@ -18,6 +18,12 @@ import java.util.concurrent.locks.LockSupport;
  * One request per connection on a non-blocking UNIX socket, every step bounded by one deadline, so a
  * wedged lkvm costs a caller at most its timeout. kvmtool's IPC thread serves one connection until the
  * peer closes it, so the connection is closed as soon as the answer is in.
+ *
+ * <p>A request that has no reply (PAUSE, RESUME, STOP, BALLOON, DEBUG) is preceded on the same connection
+ * by VMSTATE, whose reply proves that lkvm has accepted this connection, as lkvm's own clients do. lkvm
+ * watches its listening socket edge-triggered and accepts one connection per wake-up: a connection made
+ * while an earlier one still waits to be accepted stays in the backlog until yet another one arrives
+ * (measured on the real lkvm). Knowing each connection was accepted before the next is made avoids that.
  */
 final class IpcClient {
     /** The socket is not there or nobody accepts on it (yet): worth retrying while lkvm starts. */
@@ -44,24 +50,36 @@ final class IpcClient {
     private IpcClient() {
     }
 
-    /** Sends the request and reads exactly {@code replyBytes} (none for 0). */
+    /**
+     * Sends the request and reads exactly {@code replyBytes}; a request without reply ({@code replyBytes}
+     * 0) goes after a VMSTATE whose answer is read first (see the class comment).
+     */
     static byte[] call(Path socket, ByteBuffer request, int replyBytes, long timeoutNanos) throws IOException {
         long deadline = System.nanoTime() + timeoutNanos;
         try (SocketChannel ch = connect(socket, deadline); Selector sel = Selector.open()) {
-            send(ch, sel, request, deadline);
-            ByteBuffer reply = ByteBuffer.allocate(replyBytes);
-            while (reply.hasRemaining()) {
-                int n = ch.read(reply);
-                if (n < 0) {
-                    throw new EOFException("lkvm closed the connection after " + reply.position() + " of "
-                            + replyBytes + " bytes");
-                }
-                if (n == 0) {
-                    await(sel, SelectionKey.OP_READ, deadline);
-                }
+            ch.register(sel, 0);
+            if (replyBytes == 0) {
+                send(ch, sel, IpcWire.request(IpcWire.VMSTATE), deadline);
+                read(ch, sel, 4, deadline);
             }
-            return reply.array();
+            send(ch, sel, request, deadline);
+            return read(ch, sel, replyBytes, deadline);
         }
+    }
+
+    private static byte[] read(SocketChannel ch, Selector sel, int bytes, long deadline) throws IOException {
+        ByteBuffer reply = ByteBuffer.allocate(bytes);
+        while (reply.hasRemaining()) {
+            int n = ch.read(reply);
+            if (n < 0) {
+                throw new EOFException("lkvm closed the connection after " + reply.position() + " of "
+                        + bytes + " bytes");
+            }
+            if (n == 0) {
+                await(sel, SelectionKey.OP_READ, deadline);
+            }
+        }
+        return reply.array();
     }
 
     /**
@@ -71,6 +89,7 @@ final class IpcClient {
     static byte[] callUntilQuiet(Path socket, ByteBuffer request, long timeoutNanos) throws IOException {
         long deadline = System.nanoTime() + timeoutNanos;
         try (SocketChannel ch = connect(socket, deadline); Selector sel = Selector.open()) {
+            ch.register(sel, 0);
             send(ch, sel, request, deadline);
             ByteBuffer reply = ByteBuffer.allocate(4096);
             while (reply.hasRemaining()) {
@@ -131,7 +150,6 @@ final class IpcClient {
     }
 
     private static void send(SocketChannel ch, Selector sel, ByteBuffer request, long deadline) throws IOException {
-        ch.register(sel, 0);
         while (request.hasRemaining()) {
             if (ch.write(request) == 0) {
                 await(sel, SelectionKey.OP_WRITE, deadline);

@@ -1,10 +1,11 @@
 package org.kvmtool.manager.launch;
 
 import org.kvmtool.manager.api.DomainDefinition;
-import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.Hypervisor;
 import org.kvmtool.manager.api.HypervisorInfo;
-import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.launch.argv.ArgvBuilder;
+import org.kvmtool.manager.launch.argv.HostCapabilities;
+import org.kvmtool.manager.launch.argv.LaunchPaths;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
@@ -22,6 +23,9 @@ public final class LkvmHypervisor implements Hypervisor {
         @AttributeDefinition(description = "How long `lkvm version` may take, in milliseconds")
         long probe_timeout_millis() default 5_000;
     }
+
+    /** kvmtool's x86 build: every console and device, and its KVM_NR_CPUS of 255 vCPUs a guest. */
+    static final HostCapabilities HOST = HostCapabilities.x86_64(255);
 
     private final HypervisorProbe probe;
 
@@ -41,11 +45,11 @@ public final class LkvmHypervisor implements Hypervisor {
 
     @Override
     public List<String> commandLine(DomainDefinition definition, String binary, String homeDir) {
-        throw new KvmtoolException(ErrorCode.NO_SUPPORT, "the argv builder has not landed yet");
+        return ArgvBuilder.build(definition, HOST, new LaunchPaths(binary, homeDir));
     }
 
     @Override
     public String socketPath(String homeDir, String name) {
-        return homeDir + "/.lkvm/" + name + ".sock";
+        return ArgvBuilder.socketPath(homeDir, name);
     }
 }

@@ -41,6 +41,24 @@ final class ProcFs {
         }
     }
 
+    /** True if one of the process's threads is named {@code comm} (/proc/PID/task/TID/comm). */
+    boolean hasThread(long pid, String comm) {
+        try (var tasks = Files.newDirectoryStream(root.resolve(Long.toString(pid)).resolve("task"))) {
+            for (Path task : tasks) {
+                try {
+                    if (new String(Files.readAllBytes(task.resolve("comm")), StandardCharsets.UTF_8).trim().equals(comm)) {
+                        return true;
+                    }
+                } catch (IOException e) {
+                    // the thread ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
     Optional<ProcessIdentity> identity(long pid) {
         return read(pid).map(s -> new ProcessIdentity(pid, s.startTime(), s.cmdline()));
     }

@@ -77,6 +77,7 @@ public final class SocketLkvmControl implements LkvmControl {
                 try {
                     byte[] reply = IpcClient.call(Path.of(socketPath), IpcWire.request(IpcWire.PID), 4,
                             Math.min(left, ipcTimeoutNanos));
+                    awaitFirstVcpu(process, pidfd, deadline, timeout);
                     return IpcWire.int32(reply);
                 } catch (IpcClient.NotListeningException e) {
                     pidfd.awaitExit(READY_RETRY_MILLIS);
@@ -87,6 +88,23 @@ public final class SocketLkvmControl implements LkvmControl {
         } catch (SysCallException e) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot watch lkvm (pid " + process.pid() + "): "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * lkvm listens before its vCPU threads exist, and a STOP or PAUSE in that gap is silently lost
+     * (measured on the real lkvm): ready means kvm-vcpu-0 runs too.
+     */
+    private void awaitFirstVcpu(ProcessIdentity process, Pidfd pidfd, long deadline, Duration timeout)
+            throws SysCallException {
+        while (!proc.hasThread(process.pid(), "kvm-vcpu-0")) {
+            if (pidfd.awaitExit(READY_RETRY_MILLIS)) {
+                throw endedBeforeReady(process);
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new KvmtoolException(ErrorCode.OPERATION_TIMEOUT, "lkvm (pid " + process.pid()
+                        + ") started no vCPU within " + timeout.toMillis() + " ms");
+            }
         }
     }
 
@@ -199,13 +217,19 @@ public final class SocketLkvmControl implements LkvmControl {
     }
 
     @Override
-    public void gracefulShutdown(String socketPath) {
-        // s: sync, u: remount read-only, b: reset (ends lkvm). The pauses give the guest time for each.
-        sysrq(socketPath, 's');
-        sleep(sysrqStepMillis);
-        sysrq(socketPath, 'u');
-        sleep(sysrqStepMillis);
-        sysrq(socketPath, 'b');
+    public void gracefulShutdown(String socketPath, Runnable consoleKick) {
+        // s: sync, u: remount read-only, b: reset (ends lkvm). kvmtool delivers a SysRq to the guest only
+        // with the next console input byte, and keeps one pending at a time: a byte after each key, and a
+        // pause that gives the guest time for it.
+        for (char key : new char[] {'s', 'u', 'b'}) {
+            sysrq(socketPath, key);
+            // lkvm serves connections one after the other: an answer on a new one proves the key is queued
+            vmState(socketPath);
+            consoleKick.run();
+            if (key != 'b') {
+                sleep(sysrqStepMillis);
+            }
+        }
     }
 
     private static void sleep(long millis) {

@@ -61,7 +61,7 @@ class LkvmIntegrationTest {
     @BeforeEach
     void setUp() throws IOException {
         spawner = Fixtures.spawner();
-        control = new SocketLkvmControl(Path.of("/proc"), Duration.ofSeconds(2), Duration.ofMillis(50),
+        control = new SocketLkvmControl(Path.of("/proc"), Duration.ofSeconds(2), Duration.ofMillis(300),
                 Duration.ofSeconds(5));
         watcher = new PidfdExitWatcher();
         console = new TestConsole();
@@ -207,7 +207,7 @@ class LkvmIntegrationTest {
         assertTrue(withBalloon.size() > 0);
         CompletableFuture<ExitInfo> exit = watch(id, socket("vm6"));
         control.awaitReady(socket("vm6"), id, Duration.ofSeconds(10));
-        control.gracefulShutdown(socket("vm6"));
+        control.gracefulShutdown(socket("vm6"), () -> console.type(new byte[] {'\r'}));
         ExitInfo info = exit.get(10, TimeUnit.SECONDS);
         assertEquals(ExitInfo.Kind.NORMAL, info.kind(), "SysRq b resets the guest, which ends lkvm");
     }

@@ -35,6 +35,7 @@ final class TestConsole implements AutoCloseable {
 
     final int master;
     private final InputStream slave;
+    private final java.io.OutputStream input;
     private final StringBuffer text = new StringBuffer();
 
     TestConsole() throws IOException {
@@ -51,6 +52,7 @@ final class TestConsole implements AutoCloseable {
             PTY.tcsetattr(master, 0, termios);
         }
         slave = new FileInputStream(PTY.ptsname(master));
+        input = new java.io.FileOutputStream(PTY.ptsname(master));
         Thread t = new Thread(() -> {
             byte[] buf = new byte[4096];
             try {
@@ -65,6 +67,16 @@ final class TestConsole implements AutoCloseable {
         t.start();
     }
 
+    /** Types into the guest's console. */
+    void type(byte[] bytes) {
+        try {
+            input.write(bytes);
+            input.flush();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     String text() {
         return text.toString();
     }
@@ -72,6 +84,7 @@ final class TestConsole implements AutoCloseable {
     @Override
     public void close() throws IOException {
         Fixtures.POSIX.close(master);
+        input.close();
         slave.close();
     }
 }
