@@ -30,6 +30,8 @@ import org.osgi.framework.launch.FrameworkFactory;
 public final class LeanRuntime {
     private static final Logger LOG = Logger.getLogger(LeanRuntime.class.getName());
 
+    private static final Duration REPORT_DELAY = Duration.ofSeconds(5);
+
     private final Framework framework;
 
     private LeanRuntime(Framework framework) {
@@ -92,11 +94,36 @@ public final class LeanRuntime {
                     + " ms (framework " + ms(t0, tInit) + ", install " + ms(tInit, tInstalled) + ", start "
                     + ms(tInstalled, tStarted) + ", configuration " + ms(tStarted, tConfigured) + ", components "
                     + ms(tConfigured, tEnd) + ") from " + layout.home() + ", instance " + layout.base());
+            runtime.reportComponentsLater(system);
             return runtime;
         } catch (BundleException | InterruptedException | RuntimeException e) {
             runtime.stop(Duration.ofSeconds(10));
             throw e;
         }
+    }
+
+    /**
+     * A few seconds after the start, names every component that is not running and why (a missing service,
+     * a missing configuration, an activation failure): without a shell, the log is where an operator looks.
+     */
+    private void reportComponentsLater(BundleContext system) {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(REPORT_DELAY.toMillis());
+                if ((framework.getState() & Bundle.ACTIVE) == 0) {
+                    return;
+                }
+                for (String problem : ComponentReport.problems(system)) {
+                    LOG.warning("component " + problem);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                LOG.log(Level.FINE, "no component report", e);
+            }
+        }, "kvmtool-lean-component-report");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Stops every bundle and the framework. The driver ends no guest when it stops: they keep running. */
