@@ -1,7 +1,6 @@
 package org.kvmtool.manager.lean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -208,7 +207,7 @@ class LeanLifecycleIT {
         // and its end is still seen, with the right reason
         exec(vm, "sendConsole", "q");
         awaitState(vm, "shutoff", "shutdown");
-        assertFalse(lkvmProcess(pid).isPresent());
+        await(() -> lkvmProcess(pid).isEmpty(), "lkvm " + pid + " gone");
         exec(vm, "undefine");
         await(() -> !((List<?>) admin.read(LeanInstance.MANAGER, "DomainNames").value()).contains(vm), vm + " undefined");
     }

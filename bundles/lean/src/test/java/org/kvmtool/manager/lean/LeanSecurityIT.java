@@ -113,6 +113,21 @@ class LeanSecurityIT {
         assertTrue(a.error().contains("not allowed"), a.body());
     }
 
+    /**
+     * The launcher starts Declarative Services only once etc/*.cfg is in Config Admin: the driver and the RPC
+     * endpoint are activated once, with their configuration, never first with their defaults (which would
+     * bind virsh's default socket of the user running the tests).
+     */
+    @Test
+    void eachComponentStartsOnceWithItsConfiguration() throws Exception {
+        String log = lean.log();
+        List<String> rpc = log.lines().filter(l -> l.contains("serving libvirt clients on")).toList();
+        assertEquals(1, rpc.size(), log);
+        assertTrue(rpc.get(0).contains(tmp.resolve("rpc.sock").toString()), rpc.get(0));
+        assertEquals(1, log.lines().filter(l -> l.contains("kvmtool manager kvmtool:///session")).count(), log);
+        assertTrue(log.lines().noneMatch(l -> l.contains("kvmtool manager kvmtool:///system")), log);
+    }
+
     @Test
     void loopbackOnly() throws Exception {
         assertEquals("127.0.0.1", lean.awaitAgentUrl(Duration.ZERO).getHost());
