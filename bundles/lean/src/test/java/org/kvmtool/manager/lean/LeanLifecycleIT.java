@@ -90,6 +90,13 @@ class LeanLifecycleIT {
         assertEquals(200, a.status(), operation + ": " + a.body());
     }
 
+    /** defineDomain returns before the Domain MBean is registered (jmx registers it on the driver's event). */
+    private static String define(String name) throws Exception {
+        assertEquals(name, admin.exec(LeanInstance.MANAGER, "defineDomain", domainXml(name)).value());
+        await(() -> admin.read(domain(name), "State").status() == 200, "the MBean of " + name);
+        return name;
+    }
+
     private static void awaitState(String name, String state, String reason) throws Exception {
         await(() -> state.equals(attr(name, "State")) && (reason == null || reason.equals(attr(name, "StateReason"))),
                 name + " " + state + "/" + reason);
@@ -124,9 +131,8 @@ class LeanLifecycleIT {
 
     @Test
     void lifecycleThroughTheAgent() throws Exception {
-        String vm = "lean1";
         // define
-        assertEquals(vm, admin.exec(LeanInstance.MANAGER, "defineDomain", domainXml(vm)).value());
+        String vm = define("lean1");
         assertTrue(((List<?>) admin.read(LeanInstance.MANAGER, "DomainNames").value()).contains(vm));
         assertEquals("shutoff", attr(vm, "State"));
         assertEquals(-1L, ((Number) attr(vm, "Pid")).longValue());
@@ -185,8 +191,7 @@ class LeanLifecycleIT {
 
     @Test
     void aRunningGuestSurvivesARestartOfTheManager() throws Exception {
-        String vm = "lean2";
-        assertEquals(vm, admin.exec(LeanInstance.MANAGER, "defineDomain", domainXml(vm)).value());
+        String vm = define("lean2");
         exec(vm, "start");
         awaitState(vm, "running", "booted");
         long pid = ((Number) attr(vm, "Pid")).longValue();
