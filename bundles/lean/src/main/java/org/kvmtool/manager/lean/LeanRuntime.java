@@ -1,6 +1,7 @@
 package org.kvmtool.manager.lean;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,7 +94,8 @@ public final class LeanRuntime {
             LOG.info(() -> "kvmtool-manager (lean) started " + installed.size() + " bundles in " + ms(t0, tEnd)
                     + " ms (framework " + ms(t0, tInit) + ", install " + ms(tInit, tInstalled) + ", start "
                     + ms(tInstalled, tStarted) + ", configuration " + ms(tStarted, tConfigured) + ", components "
-                    + ms(tConfigured, tEnd) + ") from " + layout.home() + ", instance " + layout.base());
+                    + ms(tConfigured, tEnd) + "), " + sinceJvmStart() + " ms after the JVM started, from "
+                    + layout.home() + ", instance " + layout.base());
             runtime.reportComponentsLater(system);
             return runtime;
         } catch (BundleException | InterruptedException | RuntimeException e) {
@@ -144,6 +146,10 @@ public final class LeanRuntime {
     /** Blocks until the framework has stopped, for whatever reason. */
     public void awaitStop() throws InterruptedException {
         framework.waitForStop(0);
+    }
+
+    private static long sinceJvmStart() {
+        return System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
     }
 
     private static long ms(long from, long to) {
