@@ -1,7 +1,9 @@
 package org.kvmtool.manager.lean;
 
 import java.lang.management.ManagementFactory;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
@@ -29,6 +31,13 @@ public final class Main {
             System.err.println("usage: Main --home DIR [--base DIR]");
             System.exit(2);
             return;
+        }
+        try {
+            FirstAdmin.ensure(layout.etc(), new SecureRandom()).ifPresent(f -> LOG.warning("created user 'admin' with a "
+                    + "random password; it is in " + f + " (readable by its owner only). Set your own in "
+                    + layout.etc().resolve(FirstAdmin.USERS) + " and delete that file."));
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "could not check or create the admin user: " + e.getMessage(), e);
         }
         LeanRuntime runtime;
         try {

@@ -23,18 +23,26 @@ import javax.security.auth.spi.LoginModule;
 /**
  * A JAAS login module over a Karaf-format users file (option {@code users}: its path). On success the
  * subject carries a {@link UserPrincipal} and one {@link RolePrincipal} per role. The file is read at
- * every login, so an edit takes effect without a restart.
+ * every login, so an edit takes effect without a restart. Options {@code encryption.algorithm} and
+ * {@code encryption.encoding} (default SHA-256, hexadecimal: Karaf's) say how {@code {CRYPT}} passwords
+ * were digested.
  * <p>
  * etc/jaas.conf: {@code kvmtool { org.kvmtool.manager.lean.jaas.PropertiesLoginModule required
  * users="${kvmtool.base}/etc/users.properties"; };}
  */
 public final class PropertiesLoginModule implements LoginModule {
     static final String USERS_OPTION = "users";
+    /** Options for {@code {CRYPT}} passwords, as Karaf's etc/org.apache.karaf.jaas.cfg names them. */
+    static final String ALGORITHM_OPTION = "encryption.algorithm";
+    static final String ENCODING_OPTION = "encryption.encoding";
+    private static final String KARAF_ALGORITHM = PasswordDigest.KARAF_DEFAULT.algorithm();
+    private static final String KARAF_ENCODING = PasswordDigest.KARAF_DEFAULT.encoding();
     private static final Logger LOG = Logger.getLogger(PropertiesLoginModule.class.getName());
 
     private Subject subject;
     private CallbackHandler callbacks;
     private Path usersFile;
+    private PasswordDigest digest = PasswordDigest.KARAF_DEFAULT;
     private final List<Principal> principals = new ArrayList<>();
 
     @Override
@@ -44,6 +52,12 @@ public final class PropertiesLoginModule implements LoginModule {
         this.callbacks = callbackHandler;
         Object users = options.get(USERS_OPTION);
         this.usersFile = users == null ? null : Path.of(users.toString());
+        Object algorithm = options.get(ALGORITHM_OPTION);
+        Object encoding = options.get(ENCODING_OPTION);
+        if (algorithm != null || encoding != null) {
+            digest = new PasswordDigest(algorithm != null ? algorithm.toString() : KARAF_ALGORITHM,
+                    encoding != null ? encoding.toString() : KARAF_ENCODING);
+        }
     }
 
     @Override
@@ -70,7 +84,7 @@ public final class PropertiesLoginModule implements LoginModule {
                 throw new FailedLoginException("no users file");
             }
             Optional<UsersFile.Account> account = user == null ? Optional.empty() : file.account(user);
-            if (account.isEmpty() || given == null || !account.get().passwordMatches(given)) {
+            if (account.isEmpty() || given == null || !account.get().passwordMatches(given, digest)) {
                 throw new FailedLoginException("wrong user or password");
             }
             principals.clear();

@@ -6,7 +6,6 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,12 +22,11 @@ import java.util.TreeMap;
  * _g_\:group = group, role3, role4
  * </pre>
  * A {@code _g_:NAME} entry of a user adds the roles of group NAME (the group line's first element is
- * Karaf's placeholder and is skipped). Passwords are plain text, as in Karaf's default; Karaf's
- * {@code {CRYPT}} hashes are not supported and such a user cannot log in.
+ * Karaf's placeholder and is skipped). A password is plain text, or a digest as Karaf writes it with
+ * {@code encryption.enabled = true}: {@code {CRYPT}DIGEST{CRYPT}}, see {@link PasswordDigest}.
  */
 public final class UsersFile {
     static final String GROUP_PREFIX = "_g_:";
-    static final String CRYPT = "{CRYPT}";
 
     /** One user: the password and every role (direct and through groups), in file order. */
     public record Account(String password, Set<String> roles) {
@@ -36,14 +34,17 @@ public final class UsersFile {
             roles = Set.copyOf(roles);
         }
 
-        /** Constant time, so the comparison tells nothing about how much of a guess was right. */
+        /** With Karaf's default digest (SHA-256, hexadecimal) for {@code {CRYPT}} passwords. */
         public boolean passwordMatches(char[] given) {
-            if (password.startsWith(CRYPT)) {
-                return false;
-            }
-            byte[] a = password.getBytes(StandardCharsets.UTF_8);
-            byte[] b = new String(given).getBytes(StandardCharsets.UTF_8);
-            return MessageDigest.isEqual(a, b);
+            return passwordMatches(given, PasswordDigest.KARAF_DEFAULT);
+        }
+
+        public boolean passwordMatches(char[] given, PasswordDigest digest) {
+            return digest.matches(password, given);
+        }
+
+        public boolean hasRole(String role) {
+            return roles.contains(role);
         }
     }
 
@@ -93,6 +94,11 @@ public final class UsersFile {
             accounts.put(user, new Account(values.get(0), roles));
         });
         return new UsersFile(accounts);
+    }
+
+    /** Whether some user has {@code role}, directly or through a group. */
+    public boolean anyoneHas(String role) {
+        return accounts.values().stream().anyMatch(a -> a.hasRole(role));
     }
 
     public Optional<Account> account(String user) {

@@ -50,10 +50,35 @@ class UsersFileTest {
         assertEquals(Set.of("viewer"), UsersFile.parse("u = p, viewer, _g_:missing").account("u").orElseThrow().roles());
     }
 
+    /** What Karaf writes with encryption.enabled = true and its defaults (SHA-256, hexadecimal). */
     @Test
-    void karafsCryptHashesNeverMatch() {
-        UsersFile.Account a = UsersFile.parse("u = {CRYPT}3f1c2{CRYPT}, admin").account("u").orElseThrow();
-        assertFalse(a.passwordMatches("{CRYPT}3f1c2{CRYPT}".toCharArray()));
+    void karafsDigestsMatchThePasswordNotTheDigest() {
+        // printf %s secret | sha256sum
+        String hex = "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b";
+        UsersFile.Account a = UsersFile.parse("u = {CRYPT}" + hex + "{CRYPT}, admin").account("u").orElseThrow();
+        assertTrue(a.passwordMatches("secret".toCharArray()));
+        assertFalse(a.passwordMatches(("{CRYPT}" + hex + "{CRYPT}").toCharArray()));
+        assertFalse(a.passwordMatches("Secret".toCharArray()));
+        UsersFile.Account upper = UsersFile.parse("u = {CRYPT}" + hex.toUpperCase() + "{CRYPT}").account("u").orElseThrow();
+        assertTrue(upper.passwordMatches("secret".toCharArray()), "hexadecimal compares case-insensitively, as Karaf");
+    }
+
+    @Test
+    void base64DigestsAndOtherAlgorithms() {
+        PasswordDigest b64 = new PasswordDigest("SHA-512", "base64");
+        String stored = b64.crypt("pw");
+        assertTrue(stored.startsWith("{CRYPT}") && stored.endsWith("{CRYPT}") && stored.contains("="));
+        assertTrue(b64.matches(stored, "pw".toCharArray()));
+        assertFalse(b64.matches(stored.toLowerCase(), "pw".toCharArray()), "base64 is case-sensitive");
+        assertFalse(PasswordDigest.KARAF_DEFAULT.matches(stored, "pw".toCharArray()));
+    }
+
+    @Test
+    void roles() {
+        UsersFile f = UsersFile.parse(KARAF);
+        assertTrue(f.anyoneHas("admin"));
+        assertFalse(f.anyoneHas("root"));
+        assertFalse(UsersFile.parse("#admin = x, admin\n").anyoneHas("admin"));
     }
 
     @Test
