@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -79,20 +81,46 @@ final class LeanInstance implements AutoCloseable {
         return this;
     }
 
-    /** Launches bin/kvmtool-manager and waits until the Manager MBean answers over Jolokia. */
+    /**
+     * Whether the distribution carries the driver and its MBeans: the core and jmx bundles have Declarative
+     * Services components (until those modules land on a branch, they are empty placeholders).
+     */
+    static boolean hasDriver(Path home) throws IOException {
+        return hasComponents(home, "kvmtool-core-") && hasComponents(home, "kvmtool-jmx-");
+    }
+
+    private static boolean hasComponents(Path home, String prefix) throws IOException {
+        try (Stream<Path> jars = Files.list(home.resolve("bundle"))) {
+            for (Path jar : (Iterable<Path>) jars.filter(j -> j.getFileName().toString().startsWith(prefix))::iterator) {
+                try (JarFile f = new JarFile(jar.toFile())) {
+                    Manifest m = f.getManifest();
+                    if (m != null && m.getMainAttributes().getValue("Service-Component") != null) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Launches bin/kvmtool-manager and waits until the Manager MBean answers over Jolokia (or, in a
+     * distribution without the driver, the agent).
+     */
     Duration start(Duration timeout) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         launch();
         awaitAgentUrl(timeout);
         Jolokia admin = admin();
+        boolean driver = hasDriver(home);
         long deadline = t0 + timeout.toNanos();
         while (true) {
-            Jolokia.Answer a = admin.read(MANAGER, "Version");
+            Jolokia.Answer a = driver ? admin.read(MANAGER, "Version") : admin.get("version");
             if (a.status() == 200) {
                 return Duration.ofNanos(System.nanoTime() - t0);
             }
             if (System.nanoTime() > deadline || !process.isAlive()) {
-                throw new IllegalStateException("the Manager MBean did not appear: " + a.body() + "\n" + log());
+                throw new IllegalStateException("the runtime did not answer: " + a.body() + "\n" + log());
             }
             Thread.sleep(10);
         }

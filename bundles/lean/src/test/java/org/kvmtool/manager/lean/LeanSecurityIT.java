@@ -2,6 +2,7 @@ package org.kvmtool.manager.lean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.http.HttpRequest;
 import java.nio.file.Path;
@@ -34,6 +35,13 @@ class LeanSecurityIT {
                         "lkvm.binary", tmp.resolve("no-lkvm-here").toString()),
                 Map.of("socket", tmp.resolve("rpc.sock").toString()));
         lean.start(Duration.ofSeconds(60));
+        driver = LeanInstance.hasDriver(LeanInstance.distribution());
+    }
+
+    private static boolean driver;
+
+    private static void assumeDriver() {
+        assumeTrue(driver, "this distribution has no driver yet (kvmtool-core or kvmtool-jmx is an empty placeholder)");
     }
 
     @AfterAll
@@ -47,13 +55,15 @@ class LeanSecurityIT {
     @Test
     void noCredentialsOrWrongOnesAre401() throws Exception {
         assertEquals(401, lean.anonymous().get("version").httpStatus());
-        assertEquals(401, lean.anonymous().read(LeanInstance.MANAGER, "Uri").httpStatus());
-        assertEquals(401, lean.admin().as(LeanInstance.ADMIN, "wrong").read(LeanInstance.MANAGER, "Uri").httpStatus());
-        assertEquals(401, lean.admin().as("ghost", LeanInstance.ADMIN_PASSWORD).read(LeanInstance.MANAGER, "Uri").httpStatus());
+        assertEquals(401, lean.anonymous().read(MEMORY, "Verbose").httpStatus());
+        assertEquals(401, lean.admin().as(LeanInstance.ADMIN, "wrong").read(MEMORY, "Verbose").httpStatus());
+        assertEquals(401, lean.admin().as("ghost", LeanInstance.ADMIN_PASSWORD).read(MEMORY, "Verbose").httpStatus());
+        assertEquals(200, lean.admin().read(MEMORY, "Verbose").httpStatus());
     }
 
     @Test
     void viewerReadsAttributes() throws Exception {
+        assumeDriver();
         Jolokia viewer = lean.viewer();
         assertEquals("kvmtool:///session", viewer.read(LeanInstance.MANAGER, "Uri").value());
         assertTrue(viewer.read(LeanInstance.MANAGER, "DomainNames").value() instanceof List);
@@ -65,18 +75,20 @@ class LeanSecurityIT {
     @Test
     void viewerIsRefusedExecAndWrite() throws Exception {
         Jolokia viewer = lean.viewer();
+        assertEquals(403, viewer.exec(MEMORY, "gc").status());
+        assertEquals(403, viewer.write(MEMORY, "Verbose", false).status());
+        assertEquals(200, viewer.read(MEMORY, "Verbose").status());
+        assumeDriver();
         Jolokia.Answer define = viewer.exec(LeanInstance.MANAGER, "defineDomain", "<domain type='kvmtool'/>");
         assertEquals(403, define.status(), define.body());
         assertTrue(define.error().contains("forbidden"), define.body());
         assertEquals(403, viewer.exec(LeanInstance.MANAGER, "undefineDomain", "x").status());
-        assertEquals(403, viewer.exec(MEMORY, "gc").status());
-        assertEquals(403, viewer.write(MEMORY, "Verbose", false).status());
     }
 
     @Test
     void aUserWithNeitherRoleGetsNothing() throws Exception {
         Jolokia nobody = lean.admin().as("nobody", "nobody-pw");
-        assertEquals(403, nobody.read(LeanInstance.MANAGER, "Uri").status());
+        assertEquals(403, nobody.read(MEMORY, "Verbose").status());
         assertEquals(403, nobody.exec(MEMORY, "gc").status());
     }
 
@@ -89,6 +101,7 @@ class LeanSecurityIT {
         assertEquals(403, admin.get("write/" + MEMORY + "/Verbose/false").status());
         assertEquals(200, admin.exec(MEMORY, "gc").status());
         assertEquals(200, admin.write(MEMORY, "Verbose", false).status());
+        assumeDriver();
         // the Manager's operations are there for admin (an invalid definition is the driver's error, not a 403)
         Jolokia.Answer bad = admin.exec(LeanInstance.MANAGER, "defineDomain", "<domain/>");
         assertTrue(bad.status() != 403 && bad.status() != 200, bad.body());
@@ -120,6 +133,7 @@ class LeanSecurityIT {
      */
     @Test
     void eachComponentStartsOnceWithItsConfiguration() throws Exception {
+        assumeDriver();
         String log = lean.log();
         List<String> rpc = log.lines().filter(l -> l.contains("serving libvirt clients on")).toList();
         assertEquals(1, rpc.size(), log);
