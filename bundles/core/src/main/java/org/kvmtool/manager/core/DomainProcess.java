@@ -1,0 +1,341 @@
+package org.kvmtool.manager.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.kvmtool.manager.api.DomainDefinition;
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.ExitInfo;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.Pty;
+import org.kvmtool.manager.api.SpawnRequest;
+import org.kvmtool.manager.api.StateReason;
+
+/**
+ * The process layer (libvirt's qemu_process): start as one fixed sequence, stop as one idempotent
+ * teardown that is also start's only rollback. Callers hold the domain's job; nothing here takes a lock.
+ */
+final class DomainProcess {
+    private static final Logger LOG = Logger.getLogger(DomainProcess.class.getName());
+    private static final long MIB = 1024 * 1024;
+
+    /** Where the exit watcher's news goes (the driver's exit handler). */
+    interface ExitSink {
+        void exited(DomainObject d, DomainRun run, ExitInfo info);
+    }
+
+    private final Services s;
+    private final DriverSettings settings;
+    private final StatusStore status;
+    private final StateKeeper keeper;
+    private final Clock clock;
+    private final Supplier<LkvmUser> user;
+    private final Supplier<String> binary;
+    private final IntSupplier ids;
+    private final java.nio.file.Path procDir;
+    private final ExitSink sink;
+
+    DomainProcess(Services s, DriverSettings settings, StatusStore status, StateKeeper keeper, Clock clock,
+                  Supplier<LkvmUser> user, Supplier<String> binary, IntSupplier ids, java.nio.file.Path procDir,
+                  ExitSink sink) {
+        this.s = s;
+        this.settings = settings;
+        this.status = status;
+        this.keeper = keeper;
+        this.clock = clock;
+        this.user = user;
+        this.binary = binary;
+        this.ids = ids;
+        this.procDir = procDir;
+        this.sink = sink;
+    }
+
+    /**
+     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn, close our master,
+     * status file, wait for IPC, watch the exit, running. Any failure undoes exactly what was done through
+     * {@link #stop} and throws an error that carries lkvm's own words when it said any.
+     */
+    void start(DomainObject d, DomainDefinition def, boolean paused) {
+        int id = ids.getAsInt();
+        String home = settings.homeDir(id).toString();
+        // checks that need no undo come first: a definition that cannot run changes nothing
+        List<String> argv = s.hypervisor().commandLine(def, binary.get(), home);
+        String socket = s.hypervisor().socketPath(home, d.name);
+        LkvmUser as = user.get();
+        if (!s.cgroups().support().usable() && (def.cpuShares() != null || def.memoryHardLimitBytes() != null)) {
+            throw new KvmtoolException(ErrorCode.CONFIG_UNSUPPORTED, "domain '" + d.name
+                    + "' sets cputune/memtune but cgroups are not usable: " + s.cgroups().support().reason());
+        }
+        DomainRun run = new DomainRun(id, def, s.codec().format(def), home, socket);
+        d.setRun(run);
+        try {
+            prepareHome(run, as);
+            if (s.cgroups().support().usable()) {
+                run.cgroup = s.cgroups().create(settings.cgroupParent(), d.name);
+                if (def.cpuShares() != null) {
+                    s.cgroups().setCpuShares(run.cgroup, def.cpuShares());
+                }
+                if (def.memoryHardLimitBytes() != null) {
+                    s.cgroups().setMemoryLimit(run.cgroup, def.memoryHardLimitBytes());
+                }
+            }
+            Pty pty = s.console().allocate();
+            run.masterFd = pty.masterFd();
+            run.ptySlave = pty.slavePath();
+            s.console().open(d.name, pty.slavePath(), 0, settings.consoleLog(d.name).toString(), settings.consoleLogMaxBytes());
+            run.consoleOpen = true;
+            d.job.checkAborted();
+            List<String> procs = run.cgroup == null ? List.of() : s.cgroups().procsFiles(run.cgroup);
+            run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
+                    as.supplementaryGroups()));
+            run.startedAtMillis = clock.millis();
+            s.console().closeMaster(run.masterFd);
+            run.masterFd = -1;
+            status.write(StateKeeper.statusOf(d));
+            run.statusWritten = true;
+            d.job.checkAborted();
+            s.control().awaitReady(socket, run.process, settings.readyTimeout());
+            d.job.checkAborted();
+            run.exitWatch = s.exits().watch(run.process, socket, info -> sink.exited(d, run, info));
+            run.vcpuThreadIds = VcpuThreads.read(procDir, run.process.pid());
+        } catch (RuntimeException e) {
+            StateReason reason = d.job.isAborted() ? StateReason.DESTROYED : StateReason.FAILED;
+            KvmtoolException error = explain(d, run, e);
+            stop(d, reason, true);
+            throw error;
+        }
+        // lkvm runs: from here on nothing kills it; a failure is reported, the guest stays
+        keeper.transition(d, StateReason.BOOTED);
+        long deflate = def.maxMemoryBytes() - def.currentMemoryBytes();
+        if (def.devices().balloon() && deflate >= MIB) {
+            try {
+                s.control().balloon(socket, (int) (deflate / MIB));
+            } catch (KvmtoolException e) {
+                LOG.log(Level.WARNING, d.name + ": cannot set the balloon target: " + e.getMessage(), e);
+                run.currentMemoryBytes = def.maxMemoryBytes();
+            }
+        } else {
+            run.currentMemoryBytes = def.maxMemoryBytes();
+        }
+        if (paused) {
+            s.control().pause(socket);
+            keeper.transition(d, StateReason.PAUSED_USER);
+        }
+    }
+
+    /**
+     * Ends the run, whatever part of it exists, and moves the domain to shutoff with {@code reason}: end lkvm
+     * (STOP, then SIGKILL after the grace), release console, pty, cgroup, socket and HOME, delete the status.
+     * Idempotent and never throws: every step is tried, failures are logged.
+     */
+    void stop(DomainObject d, StateReason reason, boolean force) {
+        DomainRun run = d.run();
+        boolean transition = d.state().isActive() || run != null;
+        // an lkvm that has already ended is shutoff now: say so first, then clean up (still within the job)
+        boolean ended = run == null || run.process == null || !s.spawner().isAlive(run.process);
+        if (ended) {
+            d.setRun(null);
+            transitionQuietly(d, transition, reason);
+        }
+        if (run != null) {
+            release(d, run, force);
+        }
+        if (!ended) {
+            d.setRun(null);
+            transitionQuietly(d, transition, reason);
+        }
+    }
+
+    private void transitionQuietly(DomainObject d, boolean transition, StateReason reason) {
+        if (!transition) {
+            return;
+        }
+        try {
+            keeper.transition(d, reason);
+        } catch (KvmtoolException e) {
+            LOG.log(Level.WARNING, d.name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void release(DomainObject d, DomainRun run, boolean force) {
+        if (run.shutdownTimer != null) {
+            run.shutdownTimer.cancel(false);
+        }
+        if (run.process != null) {
+            quietly(d, "end lkvm", () -> {
+                if (s.spawner().isAlive(run.process)) {
+                    s.control().terminate(run.process, run.socketPath,
+                            force ? settings.destroyGrace() : settings.shutdownTimeout());
+                }
+            });
+            if (run.exitWatch == null) {
+                // nobody watches it yet: a watch reaps our child (the listener is called at once, and ignored)
+                quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> { }));
+            }
+        }
+        if (run.masterFd >= 0) {
+            quietly(d, "close the pty master", () -> s.console().closeMaster(run.masterFd));
+        }
+        if (run.cgroup != null) {
+            quietly(d, "remove the cgroup", () -> s.cgroups().remove(run.cgroup));
+        }
+        quietly(d, "remove HOME", () -> deleteTree(Path.of(run.homeDir)));
+        // last: lkvm's final words may still be on their way from the pty to the ring
+        if (run.consoleOpen) {
+            quietly(d, "close the console", () -> s.console().close(d.name));
+        }
+    }
+
+    /** Adopts a live lkvm found by its status file: console, cgroup and exit watch as before the restart. */
+    void adopt(DomainObject d, DomainRun run) {
+        d.setRun(run);
+        if (run.cgroup == null && s.cgroups().support().usable()) {
+            run.cgroup = s.cgroups().find(settings.cgroupParent(), d.name).orElse(null);
+        }
+        if (run.ptySlave != null) {
+            try {
+                s.console().open(d.name, run.ptySlave, run.process.pid(), settings.consoleLog(d.name).toString(),
+                        settings.consoleLogMaxBytes());
+                run.consoleOpen = true;
+            } catch (KvmtoolException e) {
+                LOG.log(Level.WARNING, d.name + ": console not reopened: " + e.getMessage(), e);
+            }
+        }
+        run.vcpuThreadIds = VcpuThreads.read(procDir, run.process.pid());
+        run.exitWatch = s.exits().watch(run.process, run.socketPath, info -> sink.exited(d, run, info));
+    }
+
+    /** Stops watching and closes the console of a live domain, leaving lkvm and its status file alone. */
+    void detach(DomainObject d) {
+        DomainRun run = d.run();
+        if (run == null) {
+            return;
+        }
+        if (run.shutdownTimer != null) {
+            run.shutdownTimer.cancel(false);
+        }
+        AutoCloseable w = run.exitWatch;
+        if (w != null) {
+            quietly(d, "stop watching", w::close);
+        }
+        if (run.consoleOpen) {
+            quietly(d, "close the console", () -> s.console().close(d.name));
+        }
+    }
+
+    private void prepareHome(DomainRun run, LkvmUser as) {
+        Path home = Path.of(run.homeDir);
+        Path lkvmDir = home.resolve(".lkvm");
+        try {
+            deleteTree(home); // a leftover of an earlier life with this id
+            Files.createDirectories(lkvmDir);
+            Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(lkvmDir, PosixFilePermissions.fromString("rwx------"));
+            if (as.uid() >= 0) {
+                for (Path p : List.of(home, lkvmDir)) {
+                    Files.setAttribute(p, "unix:uid", as.uid());
+                    Files.setAttribute(p, "unix:gid", as.gid());
+                }
+            }
+        } catch (IOException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot create " + lkvmDir + ": " + AtomicFile.reason(e), e);
+        }
+    }
+
+    /**
+     * The error a failed start reports: lkvm's own words when its console shows any; else, when lkvm ended,
+     * that it ended (whatever symptom the failing step saw, e.g. an IPC reset); else the step's own error.
+     * lkvm's last output and its end may lag the failure by a moment, so look for up to 200 ms.
+     */
+    private KvmtoolException explain(DomainObject d, DomainRun run, RuntimeException e) {
+        if (d.job.isAborted()) {
+            return new KvmtoolException(ErrorCode.OPERATION_FAILED, "start of domain '" + d.name + "' aborted by destroy", e);
+        }
+        if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
+                && e.getMessage().startsWith("cannot write"))) {
+            long endedAt = -1;
+            for (int i = 0; i < 30; i++) {
+                String said = run.consoleOpen ? LkvmMessages.failureLine(
+                        new String(s.console().tail(d.name, 16 * 1024), StandardCharsets.UTF_8)) : null;
+                if (said != null) {
+                    return new KvmtoolException(ErrorCode.OPERATION_FAILED, "lkvm failed to start domain '" + d.name + "': " + said, e);
+                }
+                if (endedAt < 0 && (!s.spawner().isAlive(run.process) || ProcState.zombie(procDir, run.process))) {
+                    endedAt = i;
+                }
+                if (endedAt >= 0 && i - endedAt >= 10 || endedAt < 0 && i >= 20) {
+                    break; // ended and its last output had 100 ms to reach the ring; or alive and silent
+                }
+                sleepQuietly(10);
+            }
+            if (endedAt >= 0) {
+                return new KvmtoolException(ErrorCode.OPERATION_FAILED, "lkvm (pid " + run.process.pid()
+                        + ") ended while domain '" + d.name + "' was starting: " + e.getMessage(), e);
+            }
+        }
+        if (e instanceof KvmtoolException k) {
+            return k;
+        }
+        return new KvmtoolException(ErrorCode.INTERNAL_ERROR, "start of domain '" + d.name + "' failed: " + e, e);
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Removes a directory tree; files that vanish meanwhile (the exit watcher removes a ghost socket) are fine. */
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) throws IOException {
+                Files.deleteIfExists(f);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
+                if (e instanceof java.nio.file.NoSuchFileException) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
+                    throw e;
+                }
+                Files.deleteIfExists(dir);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    private static void quietly(DomainObject d, String what, Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, d.name + ": cannot " + what + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package org.kvmtool.manager.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.kvmtool.manager.api.DomainDefinition;
+import org.kvmtool.manager.api.DomainState;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.LkvmControl;
+import org.kvmtool.manager.api.StateReason;
+
+/**
+ * Activation: rebuilds every domain from the files, since a DS component keeps nothing across a restart,
+ * update or refresh. Definitions are loaded; each status file is checked against the live process by
+ * identity; the living are adopted (console, cgroup, exit watch), the dead become shutoff with the reason
+ * they left behind and their leftovers (ghost socket, cgroup, HOME) are cleaned. Nothing is ever killed here.
+ */
+final class Reattacher {
+    private static final Logger LOG = Logger.getLogger(Reattacher.class.getName());
+
+    /** How many domains were adopted and how many were found dead. */
+    record Result(int adopted, int ended) {
+    }
+
+    private final Services s;
+    private final DriverSettings settings;
+    private final DefinitionStore definitions;
+    private final StatusStore statuses;
+    private final DomainRegistry registry;
+    private final DomainProcess process;
+    private final Supervisor supervisor;
+    private final Clock clock;
+
+    Reattacher(Services s, DriverSettings settings, DefinitionStore definitions, StatusStore statuses,
+               DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock) {
+        this.s = s;
+        this.settings = settings;
+        this.definitions = definitions;
+        this.statuses = statuses;
+        this.registry = registry;
+        this.process = process;
+        this.supervisor = supervisor;
+        this.clock = clock;
+    }
+
+    /** Adoptions run side by side: each waits mostly on lkvm (an IPC round trip), not on the CPU. */
+    private static final int PARALLEL = 8;
+
+    Result run() {
+        loadDefinitions();
+        List<DomainStatus> found = statuses.loadAll((p, e) -> LOG.log(Level.WARNING, "unreadable status file " + p + " left alone", e));
+        AtomicInteger adopted = new AtomicInteger();
+        AtomicInteger ended = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(PARALLEL, found.size())), r -> {
+            Thread t = new Thread(r, "kvmtool-reattach");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Callable<Void>> tasks = new ArrayList<>();
+            for (DomainStatus st : found) {
+                tasks.add(() -> {
+                    try {
+                        (reattach(st) ? adopted : ended).incrementAndGet();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, st.name() + ": cannot reattach (status file left alone): " + e.getMessage(), e);
+                    }
+                    return null;
+                });
+            }
+            pool.invokeAll(tasks);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            pool.shutdown();
+        }
+        cleanInactiveCgroups();
+        return new Result(adopted.get(), ended.get());
+    }
+
+    private void loadDefinitions() {
+        Map<String, String> files = definitions.loadAll((p, e) -> LOG.log(Level.WARNING, "unreadable definition " + p, e));
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            try {
+                DomainDefinition def = s.codec().parse(f.getValue());
+                if (!def.name().equals(f.getKey())) {
+                    LOG.warning(() -> "definition " + definitions.path(f.getKey()) + " names '" + def.name() + "': ignored");
+                    continue;
+                }
+                DomainObject d = new DomainObject(def.name(), def.uuid(), clock);
+                d.setPersistentDefinition(def);
+                d.setAutostart(definitions.isAutostart(def.name()));
+                registry.add(d);
+            } catch (KvmtoolException e) {
+                LOG.log(Level.WARNING, "definition " + definitions.path(f.getKey()) + " ignored: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** True if adopted. */
+    private boolean reattach(DomainStatus st) {
+        DomainDefinition live = s.codec().parse(st.definitionXml());
+        DomainObject d = registry.find(st.name()).orElse(null);
+        if (d == null) {
+            d = new DomainObject(st.name(), st.uuid(), clock); // transient
+            synchronized (registry.namespace()) {
+                registry.add(d);
+            }
+        } else if (!d.uuid.equals(st.uuid())) {
+            throw new KvmtoolException(org.kvmtool.manager.api.ErrorCode.INTERNAL_ERROR,
+                    "status uuid " + st.uuid() + " differs from the definition's " + d.uuid);
+        }
+        registry.reserveIdsUpTo(st.id());
+        DomainRun run = new DomainRun(st.id(), live, st.definitionXml(), st.homeDir(), st.socketPath());
+        run.process = st.process();
+        run.ptySlave = st.ptySlave();
+        run.cgroup = st.cgroup();
+        run.startedAtMillis = st.startedAtMillis();
+        run.stopRequested = st.stopRequested();
+        run.currentMemoryBytes = st.currentMemoryBytes();
+        run.statusWritten = true;
+        d.setReason(st.reason()); // loaded, not a transition: this is what the domain was
+        boolean alive = s.spawner().isAlive(st.process());
+        Path socket = st.socketPath() == null ? null : Path.of(st.socketPath());
+        boolean socketLeft = socket != null && Files.exists(socket);
+        ReattachPolicy.Decision decision = ReattachPolicy.decide(alive, st.stopRequested(), socketLeft);
+        if (decision.adopt()) {
+            process.adopt(d, run);
+            correctState(d, run);
+            if (d.state() == DomainState.SHUTDOWN) {
+                supervisor.armShutdownTimer(d, run, settings.shutdownTimeout());
+            }
+            return true;
+        }
+        if (socketLeft) {
+            try {
+                Files.deleteIfExists(socket); // the ghost an lkvm killed by a signal leaves
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, st.name() + ": ghost socket " + socket + " not removed", e);
+            }
+        }
+        d.setRun(run);
+        LOG.info(() -> st.name() + ": lkvm " + st.process().pid() + " ended while the manager was away: " + decision.shutoffReason().word());
+        if (run.cgroup == null && s.cgroups().support().usable()) {
+            run.cgroup = s.cgroups().find(settings.cgroupParent(), st.name()).orElse(null);
+        }
+        process.stop(d, decision.shutoffReason(), true);
+        registry.dropIfGone(d);
+        return false;
+    }
+
+    /** A status that could not be rewritten (full disk) may lag behind a pause or resume: ask lkvm. */
+    private void correctState(DomainObject d, DomainRun run) {
+        StateReason recorded = d.reason();
+        if (recorded.state() != DomainState.RUNNING && recorded.state() != DomainState.PAUSED) {
+            return;
+        }
+        try {
+            LkvmControl.VmState vm = s.control().vmState(run.socketPath);
+            if (vm == LkvmControl.VmState.PAUSED && recorded.state() != DomainState.PAUSED) {
+                d.setReason(StateReason.PAUSED_UNKNOWN);
+            } else if (vm == LkvmControl.VmState.RUNNING && recorded.state() != DomainState.RUNNING) {
+                d.setReason(StateReason.RUNNING_UNKNOWN);
+            }
+        } catch (KvmtoolException e) {
+            LOG.log(Level.FINE, d.name + ": vm state not confirmed, keeping the recorded one: " + e.getMessage(), e);
+        }
+    }
+
+    private void cleanInactiveCgroups() {
+        if (!s.cgroups().support().usable()) {
+            return;
+        }
+        for (DomainObject d : registry.all()) {
+            if (d.run() == null) {
+                try {
+                    s.cgroups().find(settings.cgroupParent(), d.name).ifPresent(g -> s.cgroups().remove(g));
+                } catch (KvmtoolException e) {
+                    LOG.log(Level.WARNING, d.name + ": leftover cgroup not removed: " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package org.kvmtool.manager.core;
+
+import java.util.logging.Logger;
+
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.LifecycleEvent;
+import org.kvmtool.manager.api.StateReason;
+
+/**
+ * The single place where a domain's state changes: {@link #transition} checks the move against
+ * {@link StateMachine}, applies it, persists the status file (written while active, deleted at shutoff) and
+ * publishes the event. The in-memory state always follows the real guest: when the status cannot be saved
+ * (full disk, read-only directory) the transition still happens, its event is still published, the previous
+ * file stays intact and the caller gets a SYSTEM_ERROR saying so. A running guest is never killed for it.
+ */
+final class StateKeeper {
+    private static final Logger LOG = Logger.getLogger(StateKeeper.class.getName());
+    private final StatusStore store;
+    private final EventDispatcher events;
+
+    StateKeeper(StatusStore store, EventDispatcher events) {
+        this.store = store;
+        this.events = events;
+    }
+
+    void transition(DomainObject d, StateReason next) {
+        StateReason from;
+        synchronized (d) {
+            from = d.reason();
+            if (!StateMachine.isLegal(from.state(), next)) {
+                throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "domain '" + d.name + "': no transition from "
+                        + from.state().word() + " (" + from.word() + ") to " + next.state().word() + " (" + next.word() + ")");
+            }
+            d.setReason(next);
+        }
+        KvmtoolException unsaved = null;
+        try {
+            persist(d);
+        } catch (KvmtoolException e) {
+            unsaved = e;
+        }
+        events.publish(d, StateMachine.eventOf(next), StateMachine.detailOf(next), next);
+        LOG.fine(() -> d.name + ": " + from.state().word() + " -> " + next.state().word() + " (" + next.word() + ")");
+        if (unsaved != null) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "domain '" + d.name + "' is " + next.state().word()
+                    + " but its status could not be saved: " + unsaved.getMessage(), unsaved);
+        }
+    }
+
+    /** Writes the status of an active domain (or deletes it when inactive). */
+    void persist(DomainObject d) {
+        DomainStatus s = d.state().isActive() ? statusOf(d) : null;
+        if (s == null) {
+            store.delete(d.name);
+        } else {
+            store.write(s);
+        }
+    }
+
+    /** A definition event (DEFINED, UNDEFINED): no state change, same ordered channel. */
+    void publish(DomainObject d, LifecycleEvent event, String detail) {
+        events.publish(d, event, detail, d.reason());
+    }
+
+    /** The status of an active domain with a spawned process, else null. */
+    static DomainStatus statusOf(DomainObject d) {
+        synchronized (d) {
+            DomainRun r = d.run();
+            StateReason reason = d.reason();
+            if (r == null || r.process == null) {
+                return null;
+            }
+            // while start is still on its way the file already says what the domain is about to be
+            StateReason recorded = reason.state().isActive() ? reason : StateReason.BOOTED;
+            return new DomainStatus(d.name, d.uuid, r.id, r.process, r.startedAtMillis, r.ptySlave, r.cgroup,
+                    r.homeDir, r.socketPath, recorded, r.stopRequested, r.currentMemoryBytes, r.definitionXml);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package org.kvmtool.manager.core;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import org.kvmtool.manager.api.CgroupRef;
+import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.ProcessIdentity;
+import org.kvmtool.manager.api.StateReason;
+
+/** One status file per active domain, {@code runDir/NAME.status}, in key=value form, written atomically. */
+final class StatusStore {
+    private static final String SUFFIX = ".status";
+    private final Path dir;
+    private final AtomicFile files;
+
+    StatusStore(Path dir, AtomicFile files) {
+        this.dir = dir;
+        this.files = files;
+    }
+
+    Path path(String name) {
+        return dir.resolve(name + SUFFIX);
+    }
+
+    void write(DomainStatus s) {
+        files.write(path(s.name()), format(s).getBytes(StandardCharsets.UTF_8));
+    }
+
+    void delete(String name) {
+        files.delete(path(name));
+    }
+
+    /** Every readable status file; unreadable ones are reported through {@code bad} and skipped. */
+    List<DomainStatus> loadAll(java.util.function.BiConsumer<Path, Exception> bad) {
+        List<DomainStatus> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            for (Path p : ds) {
+                try {
+                    out.add(parse(Files.readString(p, StandardCharsets.UTF_8)));
+                } catch (IOException | RuntimeException e) {
+                    bad.accept(p, e);
+                }
+            }
+        } catch (IOException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot list " + dir + ": " + AtomicFile.reason(e), e);
+        }
+        return out;
+    }
+
+    static String format(DomainStatus s) {
+        TreeMap<String, String> m = new TreeMap<>();
+        m.put("name", s.name());
+        m.put("uuid", s.uuid().toString());
+        m.put("id", Integer.toString(s.id()));
+        m.put("pid", Long.toString(s.process().pid()));
+        m.put("starttime", Long.toString(s.process().startTime()));
+        List<String> cmd = s.process().cmdline();
+        m.put("cmdline.count", Integer.toString(cmd.size()));
+        for (int i = 0; i < cmd.size(); i++) {
+            m.put("cmdline." + i, cmd.get(i));
+        }
+        m.put("started.millis", Long.toString(s.startedAtMillis()));
+        put(m, "pty", s.ptySlave());
+        if (s.cgroup() != null) {
+            m.put("cgroup.name", s.cgroup().name());
+            m.put("cgroup.unified", Boolean.toString(s.cgroup().unified()));
+            m.put("cgroup.dirs.count", Integer.toString(s.cgroup().dirs().size()));
+            for (int i = 0; i < s.cgroup().dirs().size(); i++) {
+                m.put("cgroup.dirs." + i, s.cgroup().dirs().get(i));
+            }
+        }
+        put(m, "home", s.homeDir());
+        put(m, "socket", s.socketPath());
+        m.put("state", s.reason().state().word());
+        m.put("reason", s.reason().name());
+        m.put("stop.requested", Boolean.toString(s.stopRequested()));
+        m.put("memory.current", Long.toString(s.currentMemoryBytes()));
+        m.put("definition", s.definitionXml());
+        Properties p = new Properties();
+        p.putAll(m);
+        StringWriter w = new StringWriter();
+        try {
+            // Properties.store escapes newlines and non-Latin-1 is written as \\u escapes: one value per line
+            p.store(w, "kvmtool-manager domain status");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return w.toString();
+    }
+
+    static DomainStatus parse(String text) {
+        Properties p = new Properties();
+        try {
+            p.load(new StringReader(text));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+        List<String> cmd = list(p, "cmdline");
+        CgroupRef cg = p.getProperty("cgroup.name") == null ? null
+                : new CgroupRef(p.getProperty("cgroup.name"), list(p, "cgroup.dirs"),
+                Boolean.parseBoolean(p.getProperty("cgroup.unified")));
+        return new DomainStatus(req(p, "name"), UUID.fromString(req(p, "uuid")), Integer.parseInt(req(p, "id")),
+                new ProcessIdentity(Long.parseLong(req(p, "pid")), Long.parseLong(req(p, "starttime")), cmd),
+                Long.parseLong(p.getProperty("started.millis", "0")), p.getProperty("pty"), cg,
+                p.getProperty("home"), p.getProperty("socket"), StateReason.valueOf(req(p, "reason")),
+                Boolean.parseBoolean(p.getProperty("stop.requested")),
+                Long.parseLong(p.getProperty("memory.current", "0")), req(p, "definition"));
+    }
+
+    private static void put(TreeMap<String, String> m, String k, String v) {
+        if (v != null) {
+            m.put(k, v);
+        }
+    }
+
+    private static List<String> list(Properties p, String key) {
+        int n = Integer.parseInt(p.getProperty(key + ".count", "0"));
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(req(p, key + "." + i));
+        }
+        return out;
+    }
+
+    private static String req(Properties p, String k) {
+        String v = p.getProperty(k);
+        if (v == null) {
+            throw new IllegalArgumentException("missing '" + k + "'");
+        }
+        return v;
+    }
+}

@@ -1,0 +1,152 @@
+package org.kvmtool.manager.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.kvmtool.manager.api.DomainState;
+import org.kvmtool.manager.api.StateReason;
+import org.kvmtool.manager.core.fakes.FakeCodec;
+import org.kvmtool.manager.core.fakes.FakeHost;
+
+class ReattachTest {
+    @TempDir
+    Path tmp;
+    Fixture f;
+    KvmtoolDriver driver;
+
+    @BeforeEach
+    void setUp() {
+        f = new Fixture(tmp);
+        driver = f.activate();
+    }
+
+    @AfterEach
+    void tearDown() {
+        f.close();
+    }
+
+    private Map<String, Long> startTen() {
+        Map<String, Long> pids = new HashMap<>();
+        for (int i = 0; i < 10; i++) {
+            String n = "vm" + i;
+            if (i % 2 == 0) {
+                driver.define(FakeCodec.xml(n));
+                driver.start(n);
+            } else {
+                driver.create(FakeCodec.xml(n)); // transient ones too: their definition lives in the status file
+            }
+            pids.put(n, driver.lookup(n).orElseThrow().pid());
+        }
+        return pids;
+    }
+
+    @Test
+    void deactivationKillsNothingAndANewInstanceAdoptsEveryGuest() throws Exception {
+        Map<String, Long> pids = startTen();
+        driver.suspend("vm3");
+        driver.deactivate();
+        assertEquals(10, f.host.alive().size(), "deactivation never kills a guest");
+        assertTrue(f.console.openSlaves.isEmpty(), "console drains closed");
+        assertEquals(10, Files.list(f.settings.statusDir()).filter(p -> p.toString().endsWith(".status")).count());
+
+        driver = f.activate();
+        assertEquals(new Reattacher.Result(10, 0), driver.reattached());
+        for (var e : pids.entrySet()) {
+            var i = driver.lookup(e.getKey()).orElseThrow();
+            assertEquals(e.getValue(), i.pid(), e.getKey());
+            assertEquals(e.getKey().equals("vm3") ? StateReason.PAUSED_USER : StateReason.BOOTED, i.reason());
+            assertTrue(f.console.isOpen(e.getKey()), "console of " + e.getKey() + " reopened");
+        }
+        assertFalse(driver.lookup("vm1").orElseThrow().persistent());
+        // the console works after the restart, and so does exit supervision
+        driver.sendConsole("vm4", "q");
+        Fixture.await("vm4 powered off", () -> driver.lookup("vm4").orElseThrow().reason() == StateReason.SHUTDOWN);
+        f.host.aliveNamed("vm6").get(0).kill(9);
+        Fixture.await("vm6 crashed", () -> driver.lookup("vm6").orElseThrow().reason() == StateReason.CRASHED);
+        // and new ids do not collide with adopted ones
+        driver.start("vm4");
+        int id4 = driver.lookup("vm4").orElseThrow().id();
+        assertTrue(driver.list().stream().filter(i -> i.isActive() && !i.name().equals("vm4")).allMatch(i -> i.id() != id4));
+    }
+
+    @Test
+    void guestsThatEndedWhileTheManagerWasAwayGetTheRightReason() throws Exception {
+        for (String n : List.of("poweroff", "killed", "destroyed", "alive")) {
+            driver.define(FakeCodec.xml(n));
+            driver.start(n);
+        }
+        driver.create(FakeCodec.xml("transient"));
+        driver.deactivate();
+
+        FakeHost.Proc killed = f.host.aliveNamed("killed").get(0);
+        f.host.aliveNamed("poweroff").get(0).exitNormally();
+        killed.kill(9);
+        f.host.aliveNamed("transient").get(0).kill(9);
+        // a destroy that was under way when the manager went: recorded in the status, then lkvm died
+        Path st = f.settings.statusDir().resolve("destroyed.status");
+        Files.writeString(st, StatusStore.format(StatusStore.parse(Files.readString(st)).withStopRequested()));
+        f.host.aliveNamed("destroyed").get(0).kill(9);
+        assertTrue(Files.exists(killed.socket), "a ghost socket");
+
+        driver = f.activate();
+        assertEquals(new Reattacher.Result(1, 4), driver.reattached());
+        assertEquals(StateReason.SHUTDOWN, driver.lookup("poweroff").orElseThrow().reason());
+        assertEquals(StateReason.CRASHED, driver.lookup("killed").orElseThrow().reason());
+        assertEquals(StateReason.DESTROYED, driver.lookup("destroyed").orElseThrow().reason());
+        assertEquals(DomainState.RUNNING, driver.lookup("alive").orElseThrow().state());
+        assertTrue(driver.lookup("transient").isEmpty(), "a transient domain that ended is gone");
+        assertFalse(Files.exists(killed.socket), "ghost socket cleaned");
+        assertEquals(List.of("alive"), List.copyOf(f.cgroups.groups.keySet()), "cgroups of the dead cleaned");
+        driver.destroy("alive");
+        assertEquals(List.of(), f.leftovers());
+        // the ends found at activation are published too (before any listener could register: Event Admin sees them)
+        Fixture.await("stopped events", () -> f.adminEvents.stream().filter(e -> e.getTopic().equals("kvmtool/domain/STOPPED")).count() == 5);
+    }
+
+    @Test
+    void aLeftoverCgroupOfAnInactiveDomainIsRemoved() {
+        driver.define(FakeCodec.xml("vm1"));
+        f.cgroups.create("machine", "vm1");
+        driver.deactivate();
+        driver = f.activate();
+        assertTrue(f.cgroups.groups.isEmpty());
+    }
+
+    @Test
+    void aShutdownUnderWayIsStillTimedAfterARestart() {
+        f.host.guestHonoursSysrq = false;
+        driver.define(FakeCodec.xml("vm1"));
+        driver.start("vm1");
+        driver.shutdown("vm1");
+        driver.deactivate();
+        driver = f.activate();
+        assertEquals(DomainState.SHUTDOWN, driver.lookup("vm1").orElseThrow().state());
+        Fixture.await("destroyed on timeout", () -> driver.lookup("vm1").orElseThrow().reason() == StateReason.DESTROYED);
+    }
+
+    @Test
+    void aPauseWhoseStatusWasNotSavedIsCorrectedFromLkvm() throws Exception {
+        driver.define(FakeCodec.xml("vm1"));
+        driver.start("vm1");
+        Path st = f.settings.statusDir().resolve("vm1.status");
+        String running = Files.readString(st);
+        driver.suspend("vm1");
+        Files.writeString(st, running); // as if the write of "paused" had hit a full disk
+        driver.deactivate();
+        driver = f.activate();
+        assertEquals(DomainState.PAUSED, driver.lookup("vm1").orElseThrow().state());
+        driver.resume("vm1");
+        assertEquals(StateReason.UNPAUSED, driver.lookup("vm1").orElseThrow().reason());
+    }
+}

@@ -1,0 +1,102 @@
+package org.kvmtool.manager.jmx;
+
+import javax.management.openmbean.CompositeData;
+
+import org.kvmtool.manager.api.DomainDriver;
+import org.kvmtool.manager.api.DomainInfo;
+import org.kvmtool.manager.api.HypervisorInfo;
+
+/** A thin adapter: the driver as {@link ManagerMXBean}. */
+final class ManagerBean implements ManagerMXBean {
+    private final DomainDriver driver;
+    private final RecentEvents recentEvents;
+    private final String target = ObjectNames.MANAGER.toString();
+
+    ManagerBean(DomainDriver driver, RecentEvents recentEvents) {
+        this.driver = driver;
+        this.recentEvents = recentEvents;
+    }
+
+    @Override
+    public String getUri() {
+        return JmxEdge.call(target, "read Uri", () -> driver.managerInfo().uri());
+    }
+
+    @Override
+    public String getVersion() {
+        return JmxEdge.call(target, "read Version", () -> driver.managerInfo().version());
+    }
+
+    @Override
+    public String getHypervisorBinary() {
+        return JmxEdge.call(target, "read HypervisorBinary", () -> hypervisor().binary());
+    }
+
+    @Override
+    public String getHypervisorVersion() {
+        return JmxEdge.call(target, "read HypervisorVersion", () -> hypervisor().version());
+    }
+
+    @Override
+    public boolean isHypervisorAvailable() {
+        return JmxEdge.call(target, "read HypervisorAvailable", () -> hypervisor().available());
+    }
+
+    @Override
+    public String getHypervisorReason() {
+        return JmxEdge.call(target, "read HypervisorReason", () -> hypervisor().available() ? null
+                : hypervisor().reason());
+    }
+
+    @Override
+    public String getCgroupLayout() {
+        return JmxEdge.call(target, "read CgroupLayout", () -> driver.managerInfo().cgroups().layout());
+    }
+
+    @Override
+    public boolean isCgroupsUsable() {
+        return JmxEdge.call(target, "read CgroupsUsable", () -> driver.managerInfo().cgroups().usable());
+    }
+
+    @Override
+    public String getCgroupReason() {
+        return JmxEdge.call(target, "read CgroupReason", () -> driver.managerInfo().cgroups().usable() ? null
+                : driver.managerInfo().cgroups().reason());
+    }
+
+    @Override
+    public String[] getDomainNames() {
+        return JmxEdge.call(target, "read DomainNames",
+                () -> driver.list().stream().map(DomainInfo::name).sorted().toArray(String[]::new));
+    }
+
+    @Override
+    public String[] getActiveDomainNames() {
+        return JmxEdge.call(target, "read ActiveDomainNames", () -> driver.list().stream()
+                .filter(DomainInfo::isActive).map(DomainInfo::name).sorted().toArray(String[]::new));
+    }
+
+    /** The attribute RecentEvents, added by {@link ContractMBean}. */
+    CompositeData[] recentEvents() {
+        return recentEvents.snapshot();
+    }
+
+    @Override
+    public String defineDomain(String xml) {
+        return JmxEdge.call(target, "defineDomain", () -> driver.define(xml));
+    }
+
+    @Override
+    public String createDomain(String xml) {
+        return JmxEdge.call(target, "createDomain", () -> driver.create(xml));
+    }
+
+    @Override
+    public void undefineDomain(String name) {
+        JmxEdge.run(target, "undefineDomain", () -> driver.undefine(name));
+    }
+
+    private HypervisorInfo hypervisor() {
+        return driver.managerInfo().hypervisor();
+    }
+}
