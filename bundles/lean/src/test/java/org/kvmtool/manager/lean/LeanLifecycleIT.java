@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * suspend/resume, guest poweroff, crash, destroy, and a restart of the manager under a running guest.
  */
 class LeanLifecycleIT {
-    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Duration WAIT = Duration.ofSeconds(30);
 
     @TempDir
     static Path tmp;
@@ -189,6 +189,19 @@ class LeanLifecycleIT {
         // an invalid operation names the state
         Jolokia.Answer resume = admin.exec(domain(vm), "resume");
         assertTrue(resume.status() != 200 && resume.error().contains("not running"), resume.body());
+    }
+
+    /** deploy/ is watched as in Karaf (etc/org.apache.felix.fileinstall-deploy.cfg and the deploy bundle). */
+    @Test
+    void aDomainXmlDroppedInDeployIsDefinedAndUndefinedWhenRemoved() throws Exception {
+        Path file = lean.base().resolve("deploy").resolve("dropped.xml");
+        Files.writeString(file.resolveSibling("dropped.tmp"), domainXml("dropped"));
+        Files.move(file.resolveSibling("dropped.tmp"), file);
+        await(() -> ((List<?>) admin.read(LeanInstance.MANAGER, "DomainNames").value()).contains("dropped"),
+                "the domain of deploy/dropped.xml");
+        Files.delete(file);
+        await(() -> !((List<?>) admin.read(LeanInstance.MANAGER, "DomainNames").value()).contains("dropped"),
+                "the domain undefined once its file is gone");
     }
 
     @Test
