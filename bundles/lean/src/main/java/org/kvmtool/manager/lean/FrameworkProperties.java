@@ -1,11 +1,20 @@
 package org.kvmtool.manager.lean;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 
 import org.osgi.framework.Constants;
 
-/** The embedded framework's launch properties: a pure function of the layout. */
+/**
+ * The embedded framework's launch properties: the defaults below, then etc/framework.properties of the
+ * instance when there is one (an operator's additions and overrides, as Karaf's etc/custom.properties).
+ */
 final class FrameworkProperties {
     /** Framework property naming the instance directory; etc/*.cfg files may use ${kvmtool.base}. */
     static final String BASE = "kvmtool.base";
@@ -15,7 +24,28 @@ final class FrameworkProperties {
     private FrameworkProperties() {
     }
 
-    static Map<String, String> of(Layout layout) {
+    static final String OVERRIDES = "framework.properties";
+
+    static Map<String, String> of(Layout layout, Properties overrides) {
+        Map<String, String> p = defaults(layout);
+        for (String key : overrides.stringPropertyNames()) {
+            p.put(key, overrides.getProperty(key));
+        }
+        return p;
+    }
+
+    static Properties overrides(Path etc) throws IOException {
+        Properties p = new Properties();
+        Path file = etc.resolve(OVERRIDES);
+        if (Files.exists(file)) {
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1)) {
+                p.load(r);
+            }
+        }
+        return p;
+    }
+
+    static Map<String, String> defaults(Layout layout) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put(Constants.FRAMEWORK_STORAGE, layout.frameworkStorage().toString());
         // A clean cache at every launch: nothing stale survives an upgrade of bundle/. Domains and guests are

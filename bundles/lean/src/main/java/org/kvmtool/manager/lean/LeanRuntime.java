@@ -53,7 +53,7 @@ public final class LeanRuntime {
 
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, LeanRuntime.class.getClassLoader())
                 .findFirst().orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
-        Framework framework = factory.newFramework(FrameworkProperties.of(layout));
+        Framework framework = factory.newFramework(FrameworkProperties.of(layout, FrameworkProperties.overrides(layout.etc())));
         framework.init();
         long tInit = System.nanoTime();
         LeanRuntime runtime = new LeanRuntime(framework);

@@ -31,13 +31,27 @@ class LauncherUnitsTest {
 
     @Test
     void frameworkProperties() {
-        Map<String, String> p = FrameworkProperties.of(new Layout(Path.of("/opt/k"), Path.of("/var/lib/k")));
+        Map<String, String> p = FrameworkProperties.defaults(new Layout(Path.of("/opt/k"), Path.of("/var/lib/k")));
         assertEquals("/var/lib/k/data/cache", p.get(Constants.FRAMEWORK_STORAGE));
         assertEquals(Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT, p.get(Constants.FRAMEWORK_STORAGE_CLEAN));
         assertEquals("/var/lib/k/etc", p.get("felix.fileinstall.dir"));
         assertEquals("false", p.get("felix.fileinstall.enableConfigSave"), "never rewrite the operator's files");
         assertEquals("/var/lib/k", p.get(FrameworkProperties.BASE));
         assertEquals("/opt/k", p.get(FrameworkProperties.HOME));
+    }
+
+    @Test
+    void etcFrameworkPropertiesOverrideAndAdd() throws Exception {
+        Layout layout = new Layout(dir, dir);
+        assertEquals(FrameworkProperties.defaults(layout), FrameworkProperties.of(layout, FrameworkProperties.overrides(layout.etc())),
+                "no file, no change");
+        Files.createDirectories(layout.etc());
+        Files.writeString(layout.etc().resolve("framework.properties"), "felix.fileinstall.poll = 5000\nds.loglevel=debug\nmy.key = x\n");
+        Map<String, String> p = FrameworkProperties.of(layout, FrameworkProperties.overrides(layout.etc()));
+        assertEquals("5000", p.get("felix.fileinstall.poll"));
+        assertEquals("debug", p.get("ds.loglevel"));
+        assertEquals("x", p.get("my.key"));
+        assertEquals(layout.frameworkStorage().toString(), p.get(Constants.FRAMEWORK_STORAGE));
     }
 
     @Test

@@ -58,6 +58,7 @@ class RoleRestrictorTest {
         assertTrue(r.isAttributeReadAllowed(MANAGER, "DomainNames"));
         assertTrue(r.isTypeAllowed(RequestType.LIST));
         assertTrue(r.isTypeAllowed(RequestType.SEARCH));
+        assertTrue(r.isTypeAllowed(RequestType.NOTIFICATION));
         assertFalse(r.isOperationAllowed(DOMAIN, "consoleLog"));
         assertFalse(r.isOperationAllowed(DOMAIN, "dumpXml"));
         assertFalse(r.isOperationAllowed(DOMAIN, "start"));
@@ -72,6 +73,7 @@ class RoleRestrictorTest {
         RoleRestrictor r = with("manager", "ssh");
         assertFalse(r.isAttributeReadAllowed(DOMAIN, "State"));
         assertFalse(r.isTypeAllowed(RequestType.LIST));
+        assertFalse(r.isTypeAllowed(RequestType.NOTIFICATION));
         assertFalse(r.isOperationAllowed(DOMAIN, "start"));
     }
 
