@@ -54,7 +54,8 @@ class LeanBenchIT {
         void stop() throws Exception;
     }
 
-    record Figures(String name, long firstBootMs, long bootMs, long cpuMs, long rssBootKiB, long rssDomainsKiB) {
+    record Figures(String name, long firstBootMs, long bootMs, long cpuMs, long rssBootKiB, long rssDomainsKiB,
+                   long heapDomainsKiB) {
     }
 
     @Test
@@ -79,28 +80,31 @@ class LeanBenchIT {
         List<Long> times = new ArrayList<>();
         long cpu = 0;
         long rssBoot = 0;
-        long rssDomains = -1;
+        long[] domains = {-1, -1};
         for (int i = 0; i < boots; i++) {
             times.add(t.boot().toMillis());
             cpu = cpuMs(t.javaPid());
             Thread.sleep(3000);
             rssBoot = rssKiB(t.javaPid());
             if (i == boots - 1) {
-                rssDomains = domains(t, dir);
+                domains = domains(t, dir);
             }
             t.stop();
         }
         List<Long> later = new ArrayList<>(times.subList(Math.min(1, times.size() - 1), times.size()));
         later.sort(null);
-        return new Figures(t.name(), times.get(0), later.get(later.size() / 2), cpu, rssBoot, rssDomains);
+        return new Figures(t.name(), times.get(0), later.get(later.size() / 2), cpu, rssBoot, domains[0], domains[1]);
     }
 
-    /** Defines 100 domains and starts 10 of them; the RSS 5 s later; then destroys them again. */
-    private long domains(Target t, Path dir) throws Exception {
+    /**
+     * Defines 100 domains and starts 10 of them; the RSS and the heap in use (after a GC) 5 s later; then
+     * destroys them again.
+     */
+    private long[] domains(Target t, Path dir) throws Exception {
         Path lkvm = LeanLifecycleIT.lkvm();
         if (!Files.isExecutable(lkvm) || !Files.isRegularFile(Path.of(System.getProperty("kvmtool.test.guest", "none")))) {
             System.out.println("bench: no lkvm stand-in or test guest: no domains measured");
-            return -1;
+            return new long[] {-1, -1};
         }
         Jolokia admin = t.admin();
         for (int i = 0; i < DOMAINS; i++) {
@@ -111,10 +115,13 @@ class LeanBenchIT {
         }
         Thread.sleep(5000);
         long rss = rssKiB(t.javaPid());
+        admin.exec("java.lang:type=Memory", "gc");
+        Map<?, ?> heap = (Map<?, ?>) admin.read("java.lang:type=Memory", "HeapMemoryUsage").value();
+        long heapUsed = ((Number) heap.get("used")).longValue() / 1024;
         for (int i = 0; i < RUNNING; i++) {
             admin.exec(LeanLifecycleIT.domain("b" + i), "destroy");
         }
-        return rss;
+        return new long[] {rss, heapUsed};
     }
 
     private Target lean(Path dir) throws IOException {
@@ -232,23 +239,30 @@ class LeanBenchIT {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "%nbench: lean vs Karaf, %d boots each, load average %s, %d CPUs%n", boots,
                 Files.readString(Path.of("/proc/loadavg")).trim(), Runtime.getRuntime().availableProcessors()));
-        b.append(String.format(Locale.ROOT, "| %-6s | %14s | %19s | %16s | %20s | %30s |%n", "", "first boot ms",
-                "boot ms (median)", "CPU at ready ms", "RSS after boot MiB", "RSS 100 domains, 10 running MiB"));
+        b.append(String.format(Locale.ROOT, "| %-6s | %14s | %19s | %16s | %20s | %30s | %18s |%n", "", "first boot ms",
+                "boot ms (median)", "CPU at ready ms", "RSS after boot MiB", "RSS 100 domains, 10 running MiB",
+                "heap used then MiB"));
         for (Figures f : rows) {
-            b.append(String.format(Locale.ROOT, "| %-6s | %14d | %19d | %16d | %20.1f | %30s |%n", f.name(),
-                    f.firstBootMs(), f.bootMs(), f.cpuMs(), f.rssBootKiB() / 1024.0,
-                    f.rssDomainsKiB() < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", f.rssDomainsKiB() / 1024.0)));
+            b.append(String.format(Locale.ROOT, "| %-6s | %14d | %19d | %16d | %20.1f | %30s | %18s |%n", f.name(),
+                    f.firstBootMs(), f.bootMs(), f.cpuMs(), f.rssBootKiB() / 1024.0, mib(f.rssDomainsKiB()),
+                    mib(f.heapDomainsKiB())));
         }
         if (rows.size() == 2) {
             Figures l = rows.get(0);
             Figures k = rows.get(1);
-            b.append(String.format(Locale.ROOT, "| %-6s | %14.1f | %19.1f | %16.1f | %20.1f | %30s |%n", "K/L",
+            b.append(String.format(Locale.ROOT, "| %-6s | %14.1f | %19.1f | %16.1f | %20.1f | %30s | %18s |%n", "K/L",
                     ratio(k.firstBootMs(), l.firstBootMs()), ratio(k.bootMs(), l.bootMs()), ratio(k.cpuMs(), l.cpuMs()),
                     ratio(k.rssBootKiB(), l.rssBootKiB()),
                     l.rssDomainsKiB() > 0 && k.rssDomainsKiB() > 0
-                            ? String.format(Locale.ROOT, "%.1f", ratio(k.rssDomainsKiB(), l.rssDomainsKiB())) : "n/a"));
+                            ? String.format(Locale.ROOT, "%.1f", ratio(k.rssDomainsKiB(), l.rssDomainsKiB())) : "n/a",
+                    l.heapDomainsKiB() > 0 && k.heapDomainsKiB() > 0
+                            ? String.format(Locale.ROOT, "%.1f", ratio(k.heapDomainsKiB(), l.heapDomainsKiB())) : "n/a"));
         }
         System.out.println(b);
+    }
+
+    private static String mib(long kib) {
+        return kib < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", kib / 1024.0);
     }
 
     private static double ratio(long a, long b) {
