@@ -218,11 +218,13 @@ class RealServicesTest {
         driver.deactivate();
         // while the driver is away: one guest powers off, the other is killed
         Path st = h.settings.statusDir().resolve("off.status");
-        String slave = StatusStore.parse(Files.readString(st)).ptySlave();
-        Files.writeString(Path.of(slave), "q");
+        DomainStatus offStatus = StatusStore.parse(Files.readString(st));
+        Files.writeString(Path.of(offStatus.ptySlave()), "q");
         new ProcessBuilder("kill", "-9", Long.toString(deadPid)).start().waitFor();
-        Fixture.await("both ended", () -> !Files.exists(Path.of("/proc/" + deadPid + "/cmdline"))
-                || readQuietly(Path.of("/proc/" + deadPid + "/cmdline")).isEmpty());
+        for (long pid : new long[] {deadPid, offStatus.process().pid()}) {
+            Fixture.await("both ended", () -> !Files.exists(Path.of("/proc/" + pid + "/cmdline"))
+                    || readQuietly(Path.of("/proc/" + pid + "/cmdline")).isEmpty());
+        }
         Thread.sleep(200);
         assertTrue(Files.exists(Path.of(socket)), "a ghost socket");
         driver = h.activate();
