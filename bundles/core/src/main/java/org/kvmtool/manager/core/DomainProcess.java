@@ -60,8 +60,8 @@ final class DomainProcess {
     }
 
     /**
-     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn, close our master,
-     * status file, wait for IPC, watch the exit, running. Any failure undoes exactly what was done through
+     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn, status file, wait for IPC, close
+     * our master, watch the exit, running. Any failure undoes exactly what was done through
      * {@link #stop} and throws an error that carries lkvm's own words when it said any.
      */
     void start(DomainObject d, DomainDefinition def, boolean paused) {
@@ -98,12 +98,16 @@ final class DomainProcess {
             run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
                     as.supplementaryGroups()));
             run.startedAtMillis = clock.millis();
-            s.console().closeMaster(run.masterFd);
-            run.masterFd = -1;
+            drainWithOwner(d, run);
             status.write(StateKeeper.statusOf(d));
             run.statusWritten = true;
             d.job.checkAborted();
             s.control().awaitReady(socket, run.process, settings.readyTimeout());
+            // Our copy of the master is dropped only now: the kernel discards what the slave has not read yet
+            // when the last master closes, and an lkvm that fails at once would take its own error message
+            // ("Fatal: ...") with it before the console drained it.
+            s.console().closeMaster(run.masterFd);
+            run.masterFd = -1;
             d.job.checkAborted();
             run.exitWatch = s.exits().watch(run.process, socket, info -> sink.exited(d, run, info));
             run.vcpuThreadIds = VcpuThreads.read(procDir, run.process.pid());
@@ -248,6 +252,24 @@ final class DomainProcess {
             }
         } catch (IOException e) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot create " + lkvmDir + ": " + AtomicFile.reason(e), e);
+        }
+    }
+
+    /**
+     * Reopens the console now that lkvm's pid is known, so that the console service holds its own reference
+     * to lkvm's pty master and drains to the very end when lkvm exits (the kernel discards what the slave has
+     * not read once the last master closes: a guest's last words before poweroff). Our own master is still
+     * open, so nothing written meanwhile is lost. An lkvm already gone fails the owner check: the console
+     * then drains without it, and the start reports lkvm's own words as usual.
+     */
+    private void drainWithOwner(DomainObject d, DomainRun run) {
+        String log = settings.consoleLog(d.name).toString();
+        s.console().close(d.name);
+        try {
+            s.console().open(d.name, run.ptySlave, run.process.pid(), log, settings.consoleLogMaxBytes());
+        } catch (KvmtoolException e) {
+            LOG.fine(d.name + ": console drains without lkvm's master: " + e.getMessage());
+            s.console().open(d.name, run.ptySlave, 0, log, settings.consoleLogMaxBytes());
         }
     }
 
