@@ -304,8 +304,12 @@ public class JmxDoorsIT extends KarafTestSupport {
     // ------------------------------------------------------------------------------ helpers
 
     static String xml(String name) {
+        return xml(name, System.getProperty(TEST_GUEST));
+    }
+
+    static String xml(String name, String kernel) {
         return "<domain type='kvmtool'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-                + "<os><type>hvm</type><kernel>" + System.getProperty(TEST_GUEST) + "</kernel></os>"
+                + "<os><type>hvm</type><kernel>" + kernel + "</kernel></os>"
                 + "<devices><console type='pty'><target type='serial'/></console></devices></domain>";
     }
 
