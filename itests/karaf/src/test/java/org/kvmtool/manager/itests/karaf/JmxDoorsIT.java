@@ -37,6 +37,7 @@ import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
+import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -65,6 +66,44 @@ public class JmxDoorsIT extends KarafTestSupport {
                 driverLanded(bundleContext));
         awaitTrue("the Manager MBean", () -> platform().isRegistered(name(MANAGER)));
         awaitRmiConnector();
+    }
+
+    /**
+     * lkvm outlives the manager by design (it is adopted at the next start), so a test that failed half-way
+     * would leave its guests running after Karaf stops: end and remove every domain.
+     */
+    @After
+    public void removeEveryDomain() {
+        removeAll(platform());
+    }
+
+    static void removeAll(MBeanServer server) {
+        if (!server.isRegistered(name(MANAGER))) {
+            return;
+        }
+        try {
+            for (String vm : (String[]) server.getAttribute(name(MANAGER), "ActiveDomainNames")) {
+                quietly(() -> server.invoke(domainName(vm), "destroy", null, null));
+            }
+            for (String vm : (String[]) server.getAttribute(name(MANAGER), "DomainNames")) {
+                quietly(() -> server.invoke(name(MANAGER), "undefineDomain", new Object[] {vm},
+                        new String[] {String.class.getName()}));
+            }
+        } catch (Exception e) {
+            throw new AssertionError("cannot clean up the domains", e);
+        }
+    }
+
+    interface Call {
+        Object call() throws Exception;
+    }
+
+    private static void quietly(Call call) {
+        try {
+            call.call();
+        } catch (Exception alreadyGone) {
+            // ended or removed meanwhile
+        }
     }
 
     /**

@@ -43,6 +43,14 @@ public class JolokiaBulkReadBench extends KarafTestSupport {
         MBeanServer platform = ManagementFactory.getPlatformMBeanServer();
         ObjectName manager = new ObjectName("kvmtool:type=Manager");
         JmxDoorsIT.awaitTrue("the Manager MBean", () -> platform.isRegistered(manager));
+        try {
+            measure(platform, manager);
+        } finally {
+            JmxDoorsIT.removeAll(platform);
+        }
+    }
+
+    private void measure(MBeanServer platform, ObjectName manager) throws Exception {
         // the stand-in's marker guest with idle vCPUs: 200 test guests would each spin 10% of a CPU
         Path idleGuest = java.nio.file.Files.writeString(workDir().resolve("idle-guest"),
                 "KVMTOOL-STANDIN cpu-percent=0\n");
@@ -80,14 +88,6 @@ public class JolokiaBulkReadBench extends KarafTestSupport {
         System.out.printf(Locale.ROOT, "  ratios to the one-attribute read: pattern %.0f, bulk %.0f; load average %.1f%n",
                 patternRead / single, bulkRead / single, ManagementFactory.getOperatingSystemMXBean()
                         .getSystemLoadAverage());
-
-        for (int i = 0; i < RUNNING; i++) {
-            platform.invoke(JmxDoorsIT.domainName(String.format("b%04d", i)), "destroy", null, null);
-        }
-        for (int i = 0; i < DOMAINS; i++) {
-            platform.invoke(manager, "undefineDomain", new Object[] {String.format("b%04d", i)},
-                    new String[] {String.class.getName()});
-        }
     }
 
     /** A loaded machine may miss the driver's start-up deadline (OPERATION_TIMEOUT): a harness tries again. */
