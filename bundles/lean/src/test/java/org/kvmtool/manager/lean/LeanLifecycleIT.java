@@ -152,6 +152,11 @@ class LeanLifecycleIT {
         // the viewer sees the domain but may not touch it, nor read its console
         Jolokia viewer = lean.viewer();
         assertEquals("running", viewer.read(domain(vm), "State").value());
+        // a console's bulk read of every domain's every attribute, as the Hawtio tab does
+        Map<?, ?> all = (Map<?, ?>) viewer.post(Map.of("type", "read", "mbean", "kvmtool:type=Domain,*")).value();
+        Map<?, ?> mine = (Map<?, ?>) all.get(domain(vm));
+        assertEquals("running", mine.get("State"));
+        assertEquals(pid, ((Number) mine.get("Pid")).longValue());
         assertEquals(403, viewer.exec(domain(vm), "consoleLog", 100).status());
         assertEquals(403, viewer.exec(domain(vm), "destroy").status());
         assertEquals(403, viewer.write(domain(vm), "Autostart", true).status());
