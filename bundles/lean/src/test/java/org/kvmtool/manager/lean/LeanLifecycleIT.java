@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import javax.management.ObjectName;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -154,7 +156,7 @@ class LeanLifecycleIT {
         assertEquals("running", viewer.read(domain(vm), "State").value());
         // a console's bulk read of every domain's every attribute, as the Hawtio tab does
         Map<?, ?> all = (Map<?, ?>) viewer.post(Map.of("type", "read", "mbean", "kvmtool:type=Domain,*")).value();
-        Map<?, ?> mine = (Map<?, ?>) all.get(domain(vm));
+        Map<?, ?> mine = (Map<?, ?>) all.get(new ObjectName(domain(vm)).getCanonicalName());
         assertEquals("running", mine.get("State"));
         assertEquals(pid, ((Number) mine.get("Pid")).longValue());
         assertEquals(403, viewer.exec(domain(vm), "consoleLog", 100).status());
