@@ -147,28 +147,26 @@ final class DomainProcess {
         // an lkvm that has already ended is shutoff now: say so first, then clean up (still within the job)
         boolean ended = run == null || run.process == null || !s.spawner().isAlive(run.process);
         if (ended) {
-            // state first: a reader in between sees shutoff (info() hides the run of an inactive domain),
-            // never an active domain without its process
-            transitionQuietly(d, transition, reason);
-            d.setRun(null);
+            shutoff(d, transition, reason);
         }
         if (run != null) {
             release(d, run, force);
         }
         if (!ended) {
-            transitionQuietly(d, transition, reason);
-            d.setRun(null);
+            shutoff(d, transition, reason);
         }
     }
 
-    private void transitionQuietly(DomainObject d, boolean transition, StateReason reason) {
-        if (!transition) {
-            return;
-        }
+    /** The run is gone and the state says so, in one step: no reader sees an active domain without its run. */
+    private void shutoff(DomainObject d, boolean transition, StateReason reason) {
         try {
-            keeper.transition(d, reason);
+            if (transition) {
+                keeper.transition(d, reason, () -> d.setRun(null));
+            }
         } catch (KvmtoolException e) {
             LOG.log(Level.WARNING, d.name + ": " + e.getMessage(), e);
+        } finally {
+            d.setRun(null);
         }
     }
 
@@ -278,7 +276,7 @@ final class DomainProcess {
     /**
      * The error a failed start reports: lkvm's own words when its console shows any; else, when lkvm ended,
      * that it ended (whatever symptom the failing step saw, e.g. an IPC reset); else the step's own error.
-     * lkvm's last output and its end may lag the failure by a moment, so look for up to 200 ms.
+     * lkvm's last output and its end may lag the failure by a moment, so look a little while (failure path only).
      */
     private KvmtoolException explain(DomainObject d, DomainRun run, RuntimeException e) {
         if (d.job.isAborted()) {
@@ -287,7 +285,7 @@ final class DomainProcess {
         if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
                 && e.getMessage().startsWith("cannot write"))) {
             long endedAt = -1;
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < 70; i++) {
                 String said = run.consoleOpen ? LkvmMessages.failureLine(
                         new String(s.console().tail(d.name, 16 * 1024), StandardCharsets.UTF_8)) : null;
                 if (said != null) {
@@ -296,8 +294,8 @@ final class DomainProcess {
                 if (endedAt < 0 && (!s.spawner().isAlive(run.process) || ProcState.zombie(procDir, run.process))) {
                     endedAt = i;
                 }
-                if (endedAt >= 0 && i - endedAt >= 10 || endedAt < 0 && i >= 20) {
-                    break; // ended and its last output had 100 ms to reach the ring; or alive and silent
+                if (endedAt >= 0 && i - endedAt >= 50 || endedAt < 0 && i >= 20) {
+                    break; // ended and its last output had 500 ms to reach the ring (a loaded host); or alive and silent
                 }
                 sleepQuietly(10);
             }
