@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.logging.Level;
@@ -45,7 +46,7 @@ public final class LeanRuntime {
      */
     public static LeanRuntime start(Layout layout, MBeanServer mbeanServer, Duration configTimeout)
             throws IOException, BundleException, InterruptedException {
-        long t0 = System.nanoTime();
+        Phases phases = new Phases();
         Files.createDirectories(layout.data());
         Files.createDirectories(layout.deploy());
         List<Path> jars = BundleJars.list(layout.bundles());
@@ -55,52 +56,74 @@ public final class LeanRuntime {
                 .findFirst().orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
         Framework framework = factory.newFramework(FrameworkProperties.of(layout, FrameworkProperties.overrides(layout.etc())));
         framework.init();
-        long tInit = System.nanoTime();
+        phases.mark("framework");
         LeanRuntime runtime = new LeanRuntime(framework);
         try {
             BundleContext system = framework.getBundleContext();
             Hashtable<String, Object> props = new Hashtable<>();
             props.put(Constants.SERVICE_DESCRIPTION, "the platform MBeanServer");
             system.registerService(MBeanServer.class, mbeanServer, props);
-
-            List<Bundle> installed = new ArrayList<>();
-            for (Path jar : jars) {
-                installed.add(system.installBundle(BundleJars.location(jar)));
-            }
+            List<Bundle> bundles = install(system, jars);
             framework.start();
-            long tInstalled = System.nanoTime();
-
-            Bundle scr = null;
-            for (Bundle b : installed) {
-                if (BundleJars.SCR.equals(b.getSymbolicName())) {
-                    scr = b;
-                } else {
-                    startQuietly(b);
-                }
-            }
-            long tStarted = System.nanoTime();
+            phases.mark("install");
+            Bundle scr = startAllBut(bundles, BundleJars.SCR)
+                    .orElseThrow(() -> new IllegalStateException("no " + BundleJars.SCR + " bundle in " + layout.bundles()));
+            phases.mark("start");
             Set<Path> missing = ConfigArrival.await(system, configs, configTimeout);
-            long tConfigured = System.nanoTime();
             if (!missing.isEmpty()) {
                 LOG.warning("configuration not in Config Admin after " + configTimeout.toMillis() + " ms, starting anyway: "
                         + missing);
             }
-            if (scr == null) {
-                throw new IllegalStateException("no " + BundleJars.SCR + " bundle in " + layout.bundles());
-            }
+            phases.mark("configuration");
             scr.start();
-            reportInactive(installed);
-            long tEnd = System.nanoTime();
-            LOG.info(() -> "kvmtool-manager (lean) started " + installed.size() + " bundles in " + ms(t0, tEnd)
-                    + " ms (framework " + ms(t0, tInit) + ", install " + ms(tInit, tInstalled) + ", start "
-                    + ms(tInstalled, tStarted) + ", configuration " + ms(tStarted, tConfigured) + ", components "
-                    + ms(tConfigured, tEnd) + "), " + sinceJvmStart() + " ms after the JVM started, from "
-                    + layout.home() + ", instance " + layout.base());
+            phases.mark("components");
+            reportInactive(bundles);
+            LOG.info(() -> "kvmtool-manager (lean) started " + bundles.size() + " bundles in " + phases + ", "
+                    + sinceJvmStart() + " ms after the JVM started, from " + layout.home() + ", instance " + layout.base());
             runtime.reportComponentsLater(system);
             return runtime;
         } catch (BundleException | InterruptedException | RuntimeException e) {
             runtime.stop(Duration.ofSeconds(10));
             throw e;
+        }
+    }
+
+    private static List<Bundle> install(BundleContext system, List<Path> jars) throws BundleException {
+        List<Bundle> bundles = new ArrayList<>();
+        for (Path jar : jars) {
+            bundles.add(system.installBundle(BundleJars.location(jar)));
+        }
+        return bundles;
+    }
+
+    /** Starts every bundle but the one named {@code last}, and returns that one. */
+    private static Optional<Bundle> startAllBut(List<Bundle> bundles, String last) {
+        Bundle held = null;
+        for (Bundle b : bundles) {
+            if (last.equals(b.getSymbolicName())) {
+                held = b;
+            } else {
+                startQuietly(b);
+            }
+        }
+        return Optional.ofNullable(held);
+    }
+
+    /** Milliseconds per start phase, for the start line. */
+    private static final class Phases {
+        private final long t0 = System.nanoTime();
+        private long last = t0;
+        private final StringBuilder text = new StringBuilder();
+
+        void mark(String phase) {
+            long now = System.nanoTime();
+            text.append(text.length() == 0 ? "" : ", ").append(phase).append(' ').append((now - last) / 1_000_000);
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return (last - t0) / 1_000_000 + " ms (" + text + ")";
         }
     }
 
@@ -150,10 +173,6 @@ public final class LeanRuntime {
 
     private static long sinceJvmStart() {
         return System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
-    }
-
-    private static long ms(long from, long to) {
-        return (to - from) / 1_000_000;
     }
 
     private static void startQuietly(Bundle b) {

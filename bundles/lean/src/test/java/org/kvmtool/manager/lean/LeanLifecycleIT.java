@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import javax.management.ObjectName;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,6 +154,11 @@ class LeanLifecycleIT {
         // the viewer sees the domain but may not touch it, nor read its console
         Jolokia viewer = lean.viewer();
         assertEquals("running", viewer.read(domain(vm), "State").value());
+        // a console's bulk read of every domain's every attribute, as the Hawtio tab does
+        Map<?, ?> all = (Map<?, ?>) viewer.post(Map.of("type", "read", "mbean", "kvmtool:type=Domain,*")).value();
+        Map<?, ?> mine = (Map<?, ?>) all.get(new ObjectName(domain(vm)).getCanonicalName());
+        assertEquals("running", mine.get("State"));
+        assertEquals(pid, ((Number) mine.get("Pid")).longValue());
         assertEquals(403, viewer.exec(domain(vm), "consoleLog", 100).status());
         assertEquals(403, viewer.exec(domain(vm), "destroy").status());
         assertEquals(403, viewer.write(domain(vm), "Autostart", true).status());
