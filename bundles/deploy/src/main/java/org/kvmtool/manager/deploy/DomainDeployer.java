@@ -10,7 +10,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.apache.felix.fileinstall.ArtifactInstaller;
+import org.kvmtool.manager.api.DomainDefinition;
 import org.kvmtool.manager.api.DomainDriver;
+import org.kvmtool.manager.api.DomainXmlCodec;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.osgi.framework.BundleContext;
@@ -29,15 +31,18 @@ public class DomainDeployer implements ArtifactInstaller {
     private static final long MAX_BYTES = 1 << 20;
 
     private final DomainDriver driver;
+    private final DomainXmlCodec codec;
     private final DeployedFiles deployed;
 
     @Activate
-    public DomainDeployer(@Reference DomainDriver driver, BundleContext context) throws IOException {
-        this(driver, context.getDataFile("deployed-domains.properties").toPath());
+    public DomainDeployer(@Reference(name = "driver") DomainDriver driver,
+                          @Reference(name = "codec") DomainXmlCodec codec, BundleContext context) throws IOException {
+        this(driver, codec, context.getDataFile("deployed-domains.properties").toPath());
     }
 
-    DomainDeployer(DomainDriver driver, Path stateFile) throws IOException {
+    DomainDeployer(DomainDriver driver, DomainXmlCodec codec, Path stateFile) throws IOException {
         this.driver = driver;
+        this.codec = codec;
         this.deployed = new DeployedFiles(stateFile);
     }
 
@@ -73,7 +78,7 @@ public class DomainDeployer implements ArtifactInstaller {
             if (Files.size(file) > MAX_BYTES) {
                 throw new KvmtoolException(ErrorCode.XML_ERROR, "larger than 1 MiB");
             }
-            name = driver.define(Files.readString(file, StandardCharsets.UTF_8));
+            name = driver.define(keepingUuid(file, Files.readString(file, StandardCharsets.UTF_8)));
         } catch (KvmtoolException e) {
             // Fileinstall logs what we throw too, but without saying it is a domain: say it once, clearly.
             LOG.warning("deploy: " + file + " not defined: " + e.getMessage());
@@ -86,6 +91,23 @@ public class DomainDeployer implements ArtifactInstaller {
         }
         deployed.put(file, name);
         LOG.info("deploy: " + file + " defined domain '" + name + "'");
+    }
+
+    /**
+     * A file without {@code <uuid>} gets a new uuid at every parse, and a redefinition with another uuid is
+     * refused, as libvirt refuses it ("domain 'x' already exists with uuid ..."). An edited file means the
+     * domain it defined before: that domain keeps its uuid.
+     */
+    private String keepingUuid(Path file, String xml) {
+        Optional<String> before = deployed.nameOf(file);
+        if (before.isEmpty() || RootElement.hasChild(xml, "uuid")
+                || !before.equals(RootElement.childText(xml, "name"))) {
+            return xml; // new, with its own uuid, or renamed: a domain of its own
+        }
+        return driver.lookup(before.get()).map(existing -> {
+            DomainDefinition definition = codec.parse(xml);
+            return codec.format(definition.withIdentity(existing.name(), existing.uuid()));
+        }).orElse(xml);
     }
 
     private void undefineQuietly(String name, Path file) {

@@ -2,6 +2,7 @@ package org.kvmtool.manager.shell;
 
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,14 @@ public class ConsoleCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Active.class)
     String domain;
+
+    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
+    List<String> trailing;
+
+    @Override
+    List<String> trailingOptions() {
+        return trailing;
+    }
 
     @Option(name = "--force", description = "take the console over from another session")
     boolean force;

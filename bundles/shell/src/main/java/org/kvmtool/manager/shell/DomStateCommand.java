@@ -1,6 +1,7 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
+import java.util.List;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -15,6 +16,14 @@ public class DomStateCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Any.class)
     String domain;
+
+    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
+    List<String> trailing;
+
+    @Override
+    List<String> trailingOptions() {
+        return trailing;
+    }
 
     @Option(name = "--reason", description = "also print the reason for the state")
     boolean reason;

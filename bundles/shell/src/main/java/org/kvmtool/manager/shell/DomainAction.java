@@ -1,8 +1,10 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
+import java.util.List;
 
 import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.support.CommandException;
 import org.kvmtool.manager.api.DomainDriver;
@@ -19,6 +21,7 @@ abstract class DomainAction implements Action {
     @Override
     public final Object execute() throws Exception {
         try {
+            TrailingOptions.apply(this, getClass().getAnnotation(Command.class).name(), trailingOptions());
             run(System.out);
             return null;
         } catch (KvmtoolException e) {
@@ -27,4 +30,9 @@ abstract class DomainAction implements Action {
     }
 
     abstract void run(PrintStream out) throws Exception;
+
+    /** What followed the domain on the command line, for commands whose virsh twin takes options there. */
+    List<String> trailingOptions() {
+        return null;
+    }
 }

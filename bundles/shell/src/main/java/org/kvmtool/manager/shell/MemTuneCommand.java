@@ -1,6 +1,7 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
+import java.util.List;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -14,6 +15,14 @@ public class MemTuneCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Any.class)
     String domain;
+
+    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
+    List<String> trailing;
+
+    @Override
+    List<String> trailingOptions() {
+        return trailing;
+    }
 
     @Option(name = "--hard-limit", description = "the hard limit (KiB unless a unit is given; -1 = unlimited)")
     String hardLimit;

@@ -93,6 +93,9 @@ public abstract class KarafTestSupport {
     static final String RMI_REGISTRY_PORT = "kvmtool.itest.rmi.registry.port";
     static final String RMI_SERVER_PORT = "kvmtool.itest.rmi.server.port";
     static final String WORK_DIR = "kvmtool.itest.work.dir";
+    static final String RPC_SOCKET = "kvmtool.itest.rpc.socket";
+    /** A file in the module's target/ that collects the FIGURE lines of every test (inside Karaf and out). */
+    static final String FIGURES = "kvmtool.itest.figures";
     /** Path of the lkvm stand-in (set by failsafe; visible inside Karaf too). */
     public static final String STANDIN_LKVM = "kvmtool.standin.lkvm";
     /** Path of the test guest (set by failsafe; visible inside Karaf too). */
@@ -112,7 +115,11 @@ public abstract class KarafTestSupport {
             throw new IllegalStateException("no distribution at " + distribution + ": build karaf-assembly first");
         }
         Path work = Files.createTempDirectory("kvmtool-it");   // short: lkvm socket paths must fit in 107 bytes
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(work)));   // after Karaf has stopped
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {   // after Karaf has stopped
+            endLeftoverGuests(work);
+            afterKaraf(work);
+            deleteTree(work);
+        }));
         int httpPort = freePort();
         int sshPort = freePort();
         int rmiRegistryPort = freePort();
@@ -143,7 +150,9 @@ public abstract class KarafTestSupport {
                 systemProperty(SSH_PORT).value(Integer.toString(sshPort)),
                 systemProperty(RMI_REGISTRY_PORT).value(Integer.toString(rmiRegistryPort)),
                 systemProperty(RMI_SERVER_PORT).value(Integer.toString(rmiServerPort)),
-                systemProperty(WORK_DIR).value(work.toString())));
+                systemProperty(WORK_DIR).value(work.toString()),
+                systemProperty(RPC_SOCKET).value(rpcSocket(work).toString()),
+                systemProperty(FIGURES).value(new File("target/figures.txt").getAbsolutePath())));
 
         String localRepository = System.getProperty("kvmtool.itest.local.repository", "");
         if (!localRepository.isEmpty()) {
@@ -159,6 +168,9 @@ public abstract class KarafTestSupport {
         }
         for (Map.Entry<String, String> e : managerConfig(work).entrySet()) {
             options.add(editConfigurationFilePut("etc/org.kvmtool.manager.cfg", e.getKey(), e.getValue()));
+        }
+        for (Map.Entry<String, String> e : rpcConfig(work).entrySet()) {
+            options.add(editConfigurationFilePut("etc/org.kvmtool.manager.rpc.cfg", e.getKey(), e.getValue()));
         }
         options.addAll(Arrays.asList(additionalOptions()));
         return options.toArray(new Option[0]);
@@ -179,6 +191,45 @@ public abstract class KarafTestSupport {
         config.put("run.dir", work.resolve("run").toString());
         config.put("log.dir", work.resolve("log").toString());
         return config;
+    }
+
+    /**
+     * Settings written to etc/org.kvmtool.manager.rpc.cfg: the libvirt RPC sockets inside this run's work
+     * directory, so that neither parallel nor leftover instances (nor a real libvirtd) collide on
+     * /var/run/libvirt. Override to change keys (call super and modify the map).
+     */
+    protected Map<String, String> rpcConfig(Path work) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("socket", rpcSocket(work).toString());
+        return config;
+    }
+
+    private static Path rpcSocket(Path work) {
+        return work.resolve("rpc").resolve("virtkvmtoold-sock");
+    }
+
+    /** Runs in the test JVM once Karaf has stopped, before the work directory is deleted (e.g. to remove cgroups). */
+    protected void afterKaraf(Path work) {
+    }
+
+    /**
+     * Guests are meant to outlive Karaf: a test that leaves one running would leak it past the build. Any lkvm
+     * whose HOME lies in this run's work directory is ended once Karaf has stopped.
+     */
+    private static void endLeftoverGuests(Path work) {
+        String home = "HOME=" + work;
+        ProcessHandle.allProcesses().forEach(p -> {
+            try {
+                byte[] environ = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"));
+                for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
+                    if (entry.startsWith(home + "/")) {
+                        p.destroyForcibly();
+                    }
+                }
+            } catch (IOException | RuntimeException goneOrNotOurs) {
+                // ignore
+            }
+        });
     }
 
     /** Extra Pax Exam options for a subclass (features, system properties, ...). */
@@ -221,6 +272,16 @@ public abstract class KarafTestSupport {
     /** This run's work directory (holds the manager's config, run and log directories). */
     protected static Path workDir() {
         return Path.of(System.getProperty(WORK_DIR));
+    }
+
+    /** The read-write libvirt RPC socket of this container (etc/org.kvmtool.manager.rpc.cfg); "-ro" beside it. */
+    protected static Path rpcSocket() {
+        return Path.of(System.getProperty(RPC_SOCKET));
+    }
+
+    /** Where the distribution under test is unpacked (bin/, etc/, deploy/, data/). */
+    protected static Path karafHome() {
+        return Path.of(System.getProperty("karaf.home"));
     }
 
     /** The JConsole/JMX URL of Karaf's RMI connector in this container. */
