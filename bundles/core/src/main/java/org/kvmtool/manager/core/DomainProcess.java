@@ -60,8 +60,8 @@ final class DomainProcess {
     }
 
     /**
-     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn, close our master,
-     * status file, wait for IPC, watch the exit, running. Any failure undoes exactly what was done through
+     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn, status file, wait for IPC, close
+     * our master, watch the exit, running. Any failure undoes exactly what was done through
      * {@link #stop} and throws an error that carries lkvm's own words when it said any.
      */
     void start(DomainObject d, DomainDefinition def, boolean paused) {
@@ -98,12 +98,16 @@ final class DomainProcess {
             run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
                     as.supplementaryGroups()));
             run.startedAtMillis = clock.millis();
-            s.console().closeMaster(run.masterFd);
-            run.masterFd = -1;
+            drainWithOwner(d, run);
             status.write(StateKeeper.statusOf(d));
             run.statusWritten = true;
             d.job.checkAborted();
             s.control().awaitReady(socket, run.process, settings.readyTimeout());
+            // Our copy of the master is dropped only now: the kernel discards what the slave has not read yet
+            // when the last master closes, and an lkvm that fails at once would take its own error message
+            // ("Fatal: ...") with it before the console drained it.
+            s.console().closeMaster(run.masterFd);
+            run.masterFd = -1;
             d.job.checkAborted();
             run.exitWatch = s.exits().watch(run.process, socket, info -> sink.exited(d, run, info));
             run.vcpuThreadIds = VcpuThreads.read(procDir, run.process.pid());
@@ -143,26 +147,26 @@ final class DomainProcess {
         // an lkvm that has already ended is shutoff now: say so first, then clean up (still within the job)
         boolean ended = run == null || run.process == null || !s.spawner().isAlive(run.process);
         if (ended) {
-            d.setRun(null);
-            transitionQuietly(d, transition, reason);
+            shutoff(d, transition, reason);
         }
         if (run != null) {
             release(d, run, force);
         }
         if (!ended) {
-            d.setRun(null);
-            transitionQuietly(d, transition, reason);
+            shutoff(d, transition, reason);
         }
     }
 
-    private void transitionQuietly(DomainObject d, boolean transition, StateReason reason) {
-        if (!transition) {
-            return;
-        }
+    /** The run is gone and the state says so, in one step: no reader sees an active domain without its run. */
+    private void shutoff(DomainObject d, boolean transition, StateReason reason) {
         try {
-            keeper.transition(d, reason);
+            if (transition) {
+                keeper.transition(d, reason, () -> d.setRun(null));
+            }
         } catch (KvmtoolException e) {
             LOG.log(Level.WARNING, d.name + ": " + e.getMessage(), e);
+        } finally {
+            d.setRun(null);
         }
     }
 
@@ -252,9 +256,27 @@ final class DomainProcess {
     }
 
     /**
+     * Reopens the console now that lkvm's pid is known, so that the console service holds its own reference
+     * to lkvm's pty master and drains to the very end when lkvm exits (the kernel discards what the slave has
+     * not read once the last master closes: a guest's last words before poweroff). Our own master is still
+     * open, so nothing written meanwhile is lost. An lkvm already gone fails the owner check: the console
+     * then drains without it, and the start reports lkvm's own words as usual.
+     */
+    private void drainWithOwner(DomainObject d, DomainRun run) {
+        String log = settings.consoleLog(d.name).toString();
+        s.console().close(d.name);
+        try {
+            s.console().open(d.name, run.ptySlave, run.process.pid(), log, settings.consoleLogMaxBytes());
+        } catch (KvmtoolException e) {
+            LOG.fine(d.name + ": console drains without lkvm's master: " + e.getMessage());
+            s.console().open(d.name, run.ptySlave, 0, log, settings.consoleLogMaxBytes());
+        }
+    }
+
+    /**
      * The error a failed start reports: lkvm's own words when its console shows any; else, when lkvm ended,
      * that it ended (whatever symptom the failing step saw, e.g. an IPC reset); else the step's own error.
-     * lkvm's last output and its end may lag the failure by a moment, so look for up to 200 ms.
+     * lkvm's last output and its end may lag the failure by a moment, so look a little while (failure path only).
      */
     private KvmtoolException explain(DomainObject d, DomainRun run, RuntimeException e) {
         if (d.job.isAborted()) {
@@ -263,7 +285,7 @@ final class DomainProcess {
         if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
                 && e.getMessage().startsWith("cannot write"))) {
             long endedAt = -1;
-            for (int i = 0; i < 30; i++) {
+            for (int i = 0; i < 70; i++) {
                 String said = run.consoleOpen ? LkvmMessages.failureLine(
                         new String(s.console().tail(d.name, 16 * 1024), StandardCharsets.UTF_8)) : null;
                 if (said != null) {
@@ -272,8 +294,8 @@ final class DomainProcess {
                 if (endedAt < 0 && (!s.spawner().isAlive(run.process) || ProcState.zombie(procDir, run.process))) {
                     endedAt = i;
                 }
-                if (endedAt >= 0 && i - endedAt >= 10 || endedAt < 0 && i >= 20) {
-                    break; // ended and its last output had 100 ms to reach the ring; or alive and silent
+                if (endedAt >= 0 && i - endedAt >= 50 || endedAt < 0 && i >= 20) {
+                    break; // ended and its last output had 500 ms to reach the ring (a loaded host); or alive and silent
                 }
                 sleepQuietly(10);
             }

@@ -25,6 +25,11 @@ final class StateKeeper {
     }
 
     void transition(DomainObject d, StateReason next) {
+        transition(d, next, () -> { });
+    }
+
+    /** The same, with {@code alongside} applied under the monitor together with the state (one snapshot shows both). */
+    void transition(DomainObject d, StateReason next, Runnable alongside) {
         StateReason from;
         synchronized (d) {
             from = d.reason();
@@ -33,6 +38,7 @@ final class StateKeeper {
                         + from.state().word() + " (" + from.word() + ") to " + next.state().word() + " (" + next.word() + ")");
             }
             d.setReason(next);
+            alongside.run();
         }
         KvmtoolException unsaved = null;
         try {

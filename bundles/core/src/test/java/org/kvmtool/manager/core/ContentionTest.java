@@ -103,12 +103,19 @@ class ContentionTest {
             }));
             assertTrue(f.host.alive().stream().allMatch(p -> driver.lookup(p.name).map(DomainInfo::isActive).orElse(false)),
                     "every live lkvm belongs to an active domain");
-            for (DomainInfo i : driver.list()) {
-                if (i.isActive()) {
-                    driver.destroy(i.name());
+            // an on_crash restart may still be on its way: destroy until nothing runs
+            Fixture.await("all gone", () -> {
+                for (DomainInfo i : driver.list()) {
+                    if (i.isActive()) {
+                        try {
+                            driver.destroy(i.name());
+                        } catch (KvmtoolException e) {
+                            // ended meanwhile
+                        }
+                    }
                 }
-            }
-            Fixture.await("all gone", () -> f.host.alive().isEmpty());
+                return f.host.alive().isEmpty();
+            });
             try {
                 Fixture.await("no leftovers", () -> {
                     try {

@@ -168,7 +168,8 @@ class RealServicesTest {
         Path kernel = Files.writeString(tmp.resolve("nocpu.img"), "KVMTOOL-STANDIN fail=cpu\n");
         driver.define(RealHost.xml("vm1").replace(RealHost.GUEST, kernel.toString()));
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> driver.start("vm1"));
-        assertTrue(e.getMessage().contains("Your CPU does not support hardware virtualization"), e.getMessage());
+        assertTrue(e.getMessage().contains("Your CPU does not support hardware virtualization"), e.getMessage()
+                + "; console: " + driver.consoleLog("vm1", 4096));
         assertEquals(StateReason.FAILED, info("vm1").reason());
         awaitNoLeftovers();
     }
@@ -218,12 +219,13 @@ class RealServicesTest {
         driver.deactivate();
         // while the driver is away: one guest powers off, the other is killed
         Path st = h.settings.statusDir().resolve("off.status");
-        String slave = StatusStore.parse(Files.readString(st)).ptySlave();
-        Files.writeString(Path.of(slave), "q");
+        DomainStatus off = StatusStore.parse(Files.readString(st));
+        Files.writeString(Path.of(off.ptySlave()), "q");
         new ProcessBuilder("kill", "-9", Long.toString(deadPid)).start().waitFor();
-        Fixture.await("both ended", () -> !Files.exists(Path.of("/proc/" + deadPid + "/cmdline"))
-                || readQuietly(Path.of("/proc/" + deadPid + "/cmdline")).isEmpty());
-        Thread.sleep(200);
+        for (long pid : new long[] {deadPid, off.process().pid()}) {
+            // ended: gone, or a zombie nobody reaps while the driver is away (its cmdline is empty then)
+            Fixture.await("lkvm " + pid + " ended", () -> readQuietly(Path.of("/proc/" + pid + "/cmdline")).isEmpty());
+        }
         assertTrue(Files.exists(Path.of(socket)), "a ghost socket");
         driver = h.activate();
         assertEquals(StateReason.SHUTDOWN, info("off").reason());
