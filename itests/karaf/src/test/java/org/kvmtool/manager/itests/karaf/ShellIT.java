@@ -244,15 +244,20 @@ public class ShellIT extends GuestTestSupport {
         assertEquals("Domain 'every' resumed", executeCommand("kvmtool:resume " + name).trim());
         assertEquals("running (unpaused)", executeCommand("kvmtool:domstate --reason " + name).trim());
 
-        // live tuning
+        // live tuning: the balloon always, CPU shares and memory limit where the manager can use cgroups
         executeCommand("kvmtool:setmem " + name + " 16M");
         assertEquals("16384 KiB", find(executeCommand("kvmtool:dominfo " + name), "^Used memory:\\s+(.+)$"));
-        assertEquals("512", find(executeCommand("kvmtool:schedinfo " + name + " --set cpu_shares=512"),
-                "^cpu_shares\\s+: (.+)$"));
-        assertEquals("512", find(executeCommand("kvmtool:schedinfo " + name), "^cpu_shares\\s+: (.+)$"));
-        assertEquals("131072", find(executeCommand("kvmtool:memtune " + name + " --hard-limit 128M"),
-                "^hard_limit\\s+: (.+)$"));
-        assertEquals("131072", find(executeCommand("kvmtool:memtune " + name), "^hard_limit\\s+: (.+)$"));
+        if (!(Boolean) mbeans().getAttribute(managerName(), "CgroupsUsable")) {
+            System.out.println("ShellIT: schedinfo --set and memtune --hard-limit not tried: "
+                    + mbeans().getAttribute(managerName(), "CgroupReason"));
+        } else {
+            assertEquals("512", find(executeCommand("kvmtool:schedinfo " + name + " --set cpu_shares=512"),
+                    "^cpu_shares\\s+: (.+)$"));
+            assertEquals("512", find(executeCommand("kvmtool:schedinfo " + name), "^cpu_shares\\s+: (.+)$"));
+            assertEquals("131072", find(executeCommand("kvmtool:memtune " + name + " --hard-limit 128M"),
+                    "^hard_limit\\s+: (.+)$"));
+            assertEquals("131072", find(executeCommand("kvmtool:memtune " + name), "^hard_limit\\s+: (.+)$"));
+        }
 
         // the console: the guest echoes what is typed; Ctrl-] leaves, the guest runs on
         try (Interactive console = new Interactive("kvmtool:console " + name)) {
@@ -376,6 +381,7 @@ public class ShellIT extends GuestTestSupport {
     public void aViewerMayLookButNotAct() throws Exception {
         awaitManager();
         startGuest("acl");
+        Object shares = attribute("acl", "CpuShares");
         String list = executeCommandAs(VIEWER_USER, "kvmtool:list --all", "viewer");
         assertTrue(list, list.contains("acl"));
         assertTrue(executeCommandAs(VIEWER_USER, "kvmtool:dominfo acl", "viewer").contains("running"));
@@ -389,7 +395,7 @@ public class ShellIT extends GuestTestSupport {
                     || refusal.contains("CommandNotFound") || refusal.contains("Command not found"));
         }
         assertEquals("running", state("acl"));
-        assertEquals(1024L, attribute("acl", "CpuShares"));
+        assertEquals(shares, attribute("acl", "CpuShares"));
         assertTrue(registered("acl"));
     }
 
