@@ -25,6 +25,8 @@ final class Dispatcher {
     static final int EVENT_ID_LIFECYCLE = 0;
     static final int CONNECT_RO = 1;
     static final int CONSOLE_FORCE = 1;
+    /** virDomainMemoryModFlags: the maximum memory instead of the balloon target. */
+    static final int MEM_MAXIMUM = 4;
 
     private final DomainDriver driver;
     private final Supplier<String> hostname;
@@ -161,9 +163,17 @@ final class Dispatcher {
                 String name = domainBody(in).name();
                 driver.setAutostart(name, in.readBool());
             }
-            case Proc.DOMAIN_SET_MEMORY, Proc.DOMAIN_SET_MEMORY_FLAGS -> {
+            case Proc.DOMAIN_SET_MEMORY -> {
+                String name = domainBody(in).name();
+                driver.setMemory(name, Math.multiplyExact(in.readHyper(), 1024L));
+            }
+            case Proc.DOMAIN_SET_MEMORY_FLAGS -> {
                 String name = domainBody(in).name();
                 long kib = in.readHyper();
+                // virsh setmaxmem comes here too, flagged VIR_DOMAIN_MEM_MAXIMUM: not the balloon target
+                if ((in.readInt() & MEM_MAXIMUM) != 0) {
+                    throw RpcException.noSupport("changing the maximum memory (edit <memory> and define again)");
+                }
                 driver.setMemory(name, Math.multiplyExact(kib, 1024L));
             }
             case Proc.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY -> {

@@ -141,6 +141,11 @@ class VirshClientTest {
         assertEquals(64L << 20, driver.lookup("gamma").orElseThrow().currentMemoryBytes());
         Result tooMuch = virsh("setmem", "gamma", "1G");
         assertEquals(1, tooMuch.code());
+        // setmaxmem is not setmem: refused, the balloon target untouched
+        Result max = virsh("setmaxmem", "gamma", "32768");
+        assertEquals(1, max.code(), max.all());
+        assertTrue(max.err().contains("not supported"), max.err());
+        assertEquals(64L << 20, driver.lookup("gamma").orElseThrow().currentMemoryBytes());
 
         assertEquals(0, virsh("autostart", "gamma").code());
         assertTrue(driver.lookup("gamma").orElseThrow().autostart());
