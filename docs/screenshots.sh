@@ -95,6 +95,11 @@ for dir in config run log; do
     set_property "$etc/org.kvmtool.manager.cfg" "$dir.dir" "$work/$dir"
 done
 
+# The guest's path shows in its console and definition: a copy in the temporary folder keeps the
+# screenshots free of this checkout's location.
+cp "$guest" "$work/guest.bin"
+guest=$work/guest.bin
+
 say "starting Karaf"
 "$karaf/bin/karaf" server > "$work/karaf.out" 2>&1 &
 karaf_pid=$!
@@ -136,32 +141,74 @@ run_scenario viewer "$viewer_password" viewer
 
 say "JConsole under Xvfb"
 jolokia '{"type":"exec","mbean":"kvmtool:type=Domain,name=alpha","operation":"start()"}' | grep -q '"status":200' || die "starting alpha failed"
-display=:$((90 + RANDOM % 100))
+display_number=$((90 + RANDOM % 100))
+while [ -e "/tmp/.X11-unix/X$display_number" ] || [ -e "/tmp/.X$display_number-lock" ]; do display_number=$((display_number + 1)); done
+display=:$display_number
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp > "$work/xvfb.out" 2>&1 &
 xvfb_pid=$!
 export DISPLAY=$display
 sleep 2
-jconsole -J-Djava.awt.headless=false > "$work/jconsole.out" 2>&1 &
-jconsole_pid=$!
-jconsole_window() { xdotool search --name 'Java Monitoring & Management Console' | head -n 1; }
-wait_for 60 "JConsole's window" jconsole_window
-window=$(jconsole_window)
-# No window manager: place the window, so that the offsets below (measured once) hold.
-xdotool windowmove "$window" 190 25 windowsize "$window" 900 750
-sleep 4
+# JConsole has no window manager here: its window is placed at a fixed spot, so that the offsets below
+# (measured once, relative to the window) hold; each step waits for what the screen shows, by pixel.
+jconsole_window() { xdotool search --name 'Java Monitoring & Management Console' 2>/dev/null | head -n 1; }
+jconsole_up() { [ -n "$(jconsole_window)" ]; }
+pixels() {   # pixels X Y W H: "x,y #RRGGBB" lines of a region of the JConsole window
+    import -window "$window" -crop "$3x$4+$1+$2" -depth 8 txt:- 2>/dev/null \
+        | awk 'NR > 1 { sub(":", "", $1); print $1, $3 }'
+}
+# rgb_any CONDITION: true when some pixel read on stdin ("x,y #RRGGBB") meets the condition on r, g and b
+rgb_any() {
+    local xy color r g b
+    while read -r xy color; do
+        r=$((16#${color:1:2})); g=$((16#${color:3:2})); b=$((16#${color:5:2}))
+        if (( $1 )); then return 0; fi
+    done
+    return 1
+}
+# a warning dialog's yellow triangle, in the band where JConsole's dialogs put it
+warning_shown() { pixels 100 64 700 8 | rgb_any 'r > 220 && g > 210 && b < 190'; }
+# the connection icon at the right of the tab row is green once connected
+connected() { pixels 881 58 1 1 | rgb_any 'g > r + 40 && g > b + 40'; }
+# the New Connection dialog's Remote Process field is white
+dialog_shown() { pixels 460 496 1 1 | grep -qi '#FFFFFF'; }
 click() { xdotool mousemove $((190 + $1)) $((25 + $2)) click 1; sleep "${3:-1}"; }
+within() {   # within SECONDS COMMAND...: true once the command succeeds
+    local seconds=$1; shift
+    for _ in $(seq $((seconds * 2))); do "$@" && return 0; sleep 0.5; done
+    return 1
+}
 url="service:jmx:rmi://127.0.0.1:$rmi_server_port/jndi/rmi://127.0.0.1:$rmi_registry_port/karaf-root"
-click 460 496                               # New Connection: the Remote Process field
-xdotool type --delay 15 "$url"
-xdotool key alt+u; xdotool type --delay 15 admin
-xdotool key alt+p; xdotool type --delay 15 "$admin_password"
-xdotool key Return; sleep 6                 # Connect
-click 363 185 8                             # "Secure connection failed. Retry insecurely?": Insecure connection
-click 472 58 4                              # the MBeans tab
-click 80 81                                 # the tree, then type-ahead to kvmtool > Domain > alpha > Attributes
-xdotool type --delay 60 kvmtool; sleep 0.5
-for key in Right Down Right Down Right Down Return; do xdotool key "$key"; sleep 0.4; done
-sleep 3
+jconsole_session() {
+    jconsole -J-Djava.awt.headless=false > "$work/jconsole.out" 2>&1 &
+    jconsole_pid=$!
+    within 90 jconsole_up || return 1
+    window=$(jconsole_window)
+    xdotool windowmove "$window" 190 25 windowsize "$window" 900 750
+    within 60 dialog_shown || return 1
+    click 460 496                           # New Connection: the Remote Process field
+    xdotool type --delay 15 "$url"
+    xdotool key alt+u; xdotool type --delay 15 admin
+    xdotool key alt+p; xdotool type --delay 15 "$admin_password"
+    xdotool key Return                      # Connect
+    within 90 warning_shown || return 1     # "Secure connection failed. Retry insecurely?"
+    click 363 185                           # Insecure connection
+    within 120 connected || return 1
+    sleep 2
+    click 472 58 4                          # the MBeans tab
+    click 80 81                             # the tree; type-ahead to kvmtool > Domain > alpha > Attributes
+    xdotool type --delay 60 kvmtool; sleep 0.5
+    for key in Right Down Right Down Right Down Return; do xdotool key "$key"; sleep 0.5; done
+    sleep 3
+    connected
+}
+ok=''
+for attempt in 1 2 3; do
+    if jconsole_session; then ok=yes; break; fi
+    say "JConsole attempt $attempt did not get through; again"
+    import -window root "$work/jconsole-attempt-$attempt.png" 2>/dev/null || true
+    kill "$jconsole_pid" 2>/dev/null; wait "$jconsole_pid" 2>/dev/null || true; jconsole_pid=''
+done
+[ -n "$ok" ] || die "JConsole did not connect (see $work/jconsole.out)"
 import -window "$window" "$out/jconsole-mbeans.png"
 say "wrote $out/jconsole-mbeans.png"
 

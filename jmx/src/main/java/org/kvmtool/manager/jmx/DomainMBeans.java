@@ -109,12 +109,27 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
 
     /** Registers the Manager, listens to the driver, then registers every existing domain. */
     void open() {
-        ManagerBean manager = new ManagerBean(driver, recentEvents);
+        ManagerBean manager = new ManagerBean(driver, recentEvents, this::ensureRegistered);
         register(ObjectNames.MANAGER, new ContractMBean<>(manager, ManagerMXBean.class, managerEmitter,
                 ContractTexts.manager(), List.of(), List.of(ContractMBean.ExtraAttribute.readOnly("RecentEvents",
                         Notifications.RECENT_EVENTS_TYPE, ContractTexts.RECENT_EVENTS, manager::recentEvents))));
         driver.addListener(this);
         events.execute(() -> syncAll(0));
+    }
+
+    /**
+     * Registers a domain's MBean now, on the events thread so that it stays in order with the events: the
+     * driver's DEFINED event may still be on its way, and an operation on the new MBean may follow at once.
+     */
+    void ensureRegistered(String name) {
+        try {
+            CompletableFuture.runAsync(() -> reconcileOrRetry(name, driver.lookup(name)
+                    .map(d -> d.state().word()).orElse("shutoff"), 0), events).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+            LOG.log(Level.WARNING, "kvmtool JMX: the MBean of '" + name + "' is not registered yet", e);
+        }
     }
 
     @Override

@@ -10,11 +10,17 @@ import org.kvmtool.manager.api.HypervisorInfo;
 final class ManagerBean implements ManagerMXBean {
     private final DomainDriver driver;
     private final RecentEvents recentEvents;
+    private final java.util.function.Consumer<String> registered;
     private final String target = ObjectNames.MANAGER.toString();
 
-    ManagerBean(DomainDriver driver, RecentEvents recentEvents) {
+    /**
+     * @param registered makes sure a domain's MBean exists before defineDomain/createDomain return: a client
+     *                   invokes an operation on it at once, and the ACL checks need the MBean registered
+     */
+    ManagerBean(DomainDriver driver, RecentEvents recentEvents, java.util.function.Consumer<String> registered) {
         this.driver = driver;
         this.recentEvents = recentEvents;
+        this.registered = registered;
     }
 
     @Override
@@ -83,12 +89,16 @@ final class ManagerBean implements ManagerMXBean {
 
     @Override
     public String defineDomain(String xml) {
-        return JmxEdge.call(target, "defineDomain", () -> driver.define(xml));
+        String name = JmxEdge.call(target, "defineDomain", () -> driver.define(xml));
+        registered.accept(name);
+        return name;
     }
 
     @Override
     public String createDomain(String xml) {
-        return JmxEdge.call(target, "createDomain", () -> driver.create(xml));
+        String name = JmxEdge.call(target, "createDomain", () -> driver.create(xml));
+        registered.accept(name);
+        return name;
     }
 
     @Override

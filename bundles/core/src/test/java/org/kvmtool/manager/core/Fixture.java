@@ -91,7 +91,7 @@ final class Fixture implements AutoCloseable {
     }
 
     static void await(String what, BooleanSupplier cond) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos(); // generous: CI machines are shared
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);

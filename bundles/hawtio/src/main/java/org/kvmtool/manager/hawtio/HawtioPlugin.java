@@ -15,7 +15,7 @@ import org.osgi.service.component.annotations.Reference;
  * Announces the kvmtool tab to Hawtio. The script itself is served by this bundle's own web context
  * (Web-ContextPath: /kvmtool), so Hawtio's war stays untouched and the tab comes and goes with the bundle.
  */
-@Component(immediate = true)
+@Component(service = {})
 public class HawtioPlugin implements HawtioPluginMBean {
     static final String OBJECT_NAME = "hawtio:type=plugin,name=kvmtool";
 

@@ -42,8 +42,14 @@ final class Dispatcher {
             throw new RpcException(RpcException.VIR_ERR_RPC, "connection not open");
         }
         if (session.isReadOnly() && !Proc.isReadOnly(proc)) {
-            throw new RpcException(RpcException.VIR_ERR_OPERATION_DENIED,
-                    "operation forbidden: read only access prevents procedure " + proc);
+            // Nothing but read-only procedures runs here. A change is refused as such; anything else is simply
+            // not supported, as on a read-write connection: virsh falls back on NO_SUPPORT (dominfo asks for the
+            // security model and the messages) and fails on any other error.
+            if (Proc.isChange(proc)) {
+                throw new RpcException(RpcException.VIR_ERR_OPERATION_DENIED,
+                        "operation forbidden: read only access prevents procedure " + proc);
+            }
+            throw RpcException.noSupport("procedure " + proc);
         }
         XdrIn in = call.body();
         XdrOut out = new XdrOut();

@@ -61,6 +61,17 @@ final class Proc {
     static final int KEEPALIVE_PING = 1;
     static final int KEEPALIVE_PONG = 2;
 
+    /** Procedures this server serves that change something: refused on a read-only connection, with a reason. */
+    static boolean isChange(int proc) {
+        return switch (proc) {
+            case DOMAIN_CREATE, DOMAIN_CREATE_XML, DOMAIN_DEFINE_XML, DOMAIN_DESTROY, DOMAIN_REBOOT, DOMAIN_RESUME,
+                    DOMAIN_SET_AUTOSTART, DOMAIN_SET_MEMORY, DOMAIN_SHUTDOWN, DOMAIN_SUSPEND, DOMAIN_UNDEFINE,
+                    DOMAIN_CREATE_WITH_FLAGS, DOMAIN_OPEN_CONSOLE, DOMAIN_SET_MEMORY_FLAGS, DOMAIN_UNDEFINE_FLAGS,
+                    DOMAIN_DESTROY_FLAGS, DOMAIN_SHUTDOWN_FLAGS, DOMAIN_DEFINE_XML_FLAGS -> true;
+            default -> false;
+        };
+    }
+
     /** Procedures that change nothing: the only ones a read-only connection may call. */
     static boolean isReadOnly(int proc) {
         return switch (proc) {

@@ -207,6 +207,11 @@ class VirshClientTest {
         assertEquals(1, start.code());
         assertTrue(start.err().contains("read only access"), start.err());
         assertEquals(DomainState.SHUTOFF, driver.lookup("beta").orElseThrow().state());
+        // dominfo asks for procedures this server does not serve (security model, messages): NO_SUPPORT, which
+        // virsh skips, not a refusal, which would fail the command
+        Result info = exec(List.of("virsh", "-r", "-c", uri(ro), "dominfo", "alpha"), null);
+        assertEquals(0, info.code(), info.all());
+        assertTrue(info.out().contains("Name:           alpha"), info.out());
     }
 
     @Test

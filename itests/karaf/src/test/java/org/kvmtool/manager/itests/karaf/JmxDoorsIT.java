@@ -37,6 +37,7 @@ import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
+import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -65,6 +66,44 @@ public class JmxDoorsIT extends KarafTestSupport {
                 driverLanded(bundleContext));
         awaitTrue("the Manager MBean", () -> platform().isRegistered(name(MANAGER)));
         awaitRmiConnector();
+    }
+
+    /**
+     * lkvm outlives the manager by design (it is adopted at the next start), so a test that failed half-way
+     * would leave its guests running after Karaf stops: end and remove every domain.
+     */
+    @After
+    public void removeEveryDomain() {
+        removeAll(platform());
+    }
+
+    static void removeAll(MBeanServer server) {
+        if (!server.isRegistered(name(MANAGER))) {
+            return;
+        }
+        try {
+            for (String vm : (String[]) server.getAttribute(name(MANAGER), "ActiveDomainNames")) {
+                quietly(() -> server.invoke(domainName(vm), "destroy", null, null));
+            }
+            for (String vm : (String[]) server.getAttribute(name(MANAGER), "DomainNames")) {
+                quietly(() -> server.invoke(name(MANAGER), "undefineDomain", new Object[] {vm},
+                        new String[] {String.class.getName()}));
+            }
+        } catch (Exception e) {
+            throw new AssertionError("cannot clean up the domains", e);
+        }
+    }
+
+    interface Call {
+        Object call() throws Exception;
+    }
+
+    private static void quietly(Call call) {
+        try {
+            call.call();
+        } catch (Exception alreadyGone) {
+            // ended or removed meanwhile
+        }
     }
 
     /**
@@ -304,8 +343,12 @@ public class JmxDoorsIT extends KarafTestSupport {
     // ------------------------------------------------------------------------------ helpers
 
     static String xml(String name) {
+        return xml(name, System.getProperty(TEST_GUEST));
+    }
+
+    static String xml(String name, String kernel) {
         return "<domain type='kvmtool'><name>" + name + "</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-                + "<os><type>hvm</type><kernel>" + System.getProperty(TEST_GUEST) + "</kernel></os>"
+                + "<os><type>hvm</type><kernel>" + kernel + "</kernel></os>"
                 + "<devices><console type='pty'><target type='serial'/></console></devices></domain>";
     }
 

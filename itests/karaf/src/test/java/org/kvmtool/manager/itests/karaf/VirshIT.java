@@ -173,6 +173,8 @@ public class VirshIT extends GuestTestSupport {
         awaitManager();
         defineDomain(guestXml("ev"));
         defineDomain(guestXml("evprobe"));
+        // a redefinition must name the domain's uuid (without one it is a new domain, refused as libvirt does)
+        String probe = guestXml("evprobe").replace("</name>", "</name><uuid>" + attribute("evprobe", "Uuid") + "</uuid>");
         List<String> command = list("stdbuf", "-oL", VIRSH.toString(), "-c", uri(rpcSocket()), "event", "--all",
                 "--loop", "--timeout", "15");
         Process events = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -183,7 +185,7 @@ public class VirshIT extends GuestTestSupport {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!text(output).contains("for domain 'evprobe'")) {
                 assertTrue("virsh event registered within 10 s: " + text(output), System.nanoTime() < deadline);
-                defineDomain(guestXml("evprobe"));
+                defineDomain(probe);
                 Thread.sleep(200);
             }
             ok("start", "ev");

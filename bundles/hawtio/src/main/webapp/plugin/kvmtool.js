@@ -149,6 +149,7 @@
     var security;           /* Karaf's JMX security MBean name; null: none (another runtime), undefined: not known yet */
     var asking = false;
     var inFlight = false;
+    var refreshError = null;  /* the error shown because a refresh failed, cleared when one succeeds */
 
     function changed() {
       $scope.$applyAsync();
@@ -182,7 +183,9 @@
           /* no domain at all is "no MBean matched", not an error */
           values = r.status === 200 ? r.value : {};
           if (r.status !== 200 && r.error_type !== 'javax.management.InstanceNotFoundException') {
-            ctrl.error = message(r);
+            ctrl.error = refreshError = message(r);
+          } else if (ctrl.error && ctrl.error === refreshError) {
+            ctrl.error = refreshError = null;   /* the refresh works again */
           }
         } else if (req.mbean === MANAGER) {
           ctrl.manager = r.value || {};
@@ -204,7 +207,7 @@
         error: answered,
         ajaxError: function (xhr) {
           inFlight = false;
-          ctrl.error = 'Jolokia did not answer: ' + (xhr.status ? xhr.status + ' ' + xhr.statusText : 'no connection');
+          ctrl.error = refreshError = 'Jolokia did not answer: ' + (xhr.status ? xhr.status + ' ' + xhr.statusText : 'no connection');
           changed();
         }
       });
