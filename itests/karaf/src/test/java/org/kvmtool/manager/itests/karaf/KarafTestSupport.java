@@ -218,18 +218,27 @@ public abstract class KarafTestSupport {
      */
     static void endLeftoverGuests(Path work) {
         String home = "HOME=" + work;
+        List<ProcessHandle> ended = new ArrayList<>();
         ProcessHandle.allProcesses().forEach(p -> {
             try {
                 byte[] environ = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "environ"));
                 for (String entry : new String(environ, StandardCharsets.UTF_8).split("\0")) {
-                    if (entry.startsWith(home + "/")) {
-                        p.destroyForcibly();
+                    if (entry.startsWith(home + "/") && p.destroyForcibly()) {
+                        ended.add(p);
                     }
                 }
             } catch (IOException | RuntimeException goneOrNotOurs) {
                 // ignore
             }
         });
+        // gone for good before anything else is cleaned (a cgroup with a dying task cannot be removed)
+        for (ProcessHandle p : ended) {
+            try {
+                p.onExit().get(5, TimeUnit.SECONDS);
+            } catch (Exception notYet) {
+                // best effort
+            }
+        }
     }
 
     /** Extra Pax Exam options for a subclass (features, system properties, ...). */
