@@ -1,14 +1,19 @@
 package org.kvmtool.manager.jmx.jolokia;
 
-import java.util.HashMap;
+import java.security.AccessController;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import javax.management.ObjectName;
+import javax.security.auth.Subject;
 
 import org.jolokia.restrictor.Restrictor;
 import org.jolokia.util.HttpMethod;
 import org.jolokia.util.RequestType;
+import org.kvmtool.manager.jmx.jolokia.AccessDecider.Verdict;
 
 /**
  * Jolokia's access decisions for /jolokia: the access policy (jolokia-access.xml) AND Karaf's JMX ACL for the
@@ -23,32 +28,52 @@ import org.jolokia.util.RequestType;
  * (or, failing that, a Referer) must match the policy's allow-origin list. One without either is no
  * browser's cross-site request and passes (curl, JMX tools); Jolokia's own strict-checking would refuse it.</li>
  * </ul>
- * Within one HTTP request the answers are remembered, and one answer serves every kvmtool Domain MBean while
- * the ACL cannot tell them apart ({@link AclLayout}): Karaf's check costs far more than reading an attribute.
- * Nothing is remembered from one request to the next, so a changed ACL applies to the next request.
+ * <p>Karaf's check costs far more than reading an attribute (each question lists and reads the jmx.acl
+ * configurations), and Jolokia asks once per MBean and attribute. So Karaf's answers are remembered, keyed by
+ * the subject's principals, the kind of access, the attribute or operation and the MBean; one answer serves
+ * every kvmtool Domain MBean while the ACL cannot tell them apart. They are remembered only while the
+ * jmx.acl* configurations stay as they were: each request first reads their fingerprint ({@link AclLayout}),
+ * and a changed ACL applies to the very request that first sees it. An answer Karaf did not give (no
+ * security MBean, no such MBean or attribute, an error) refuses and is not remembered.
  */
 final class AclRestrictor implements Restrictor {
     private static final String ANY_DOMAIN = "kvmtool:type=Domain,*";
     /** Longer than any request should take; only guards against a caller that never opens a request. */
     private static final long REQUEST_NANOS = 10_000_000_000L;
+    /** Far above principals x MBeans x attributes of any real use; past it, answers are simply not kept. */
+    static final int MAX_REMEMBERED = 20_000;
 
     private final Restrictor policy;
     private final AccessDecider acl;
     private final AclLayout layout;
+    /** Karaf's answers under the ACL fingerprint they were given for; replaced whole when that changes. */
+    private final AtomicReference<Memory> memory = new AtomicReference<>(new Memory(""));
     // per instance, not static: when the component goes, the threads' entries go with it
     private final ThreadLocal<Request> request = ThreadLocal.withInitial(Request::new);
 
+    /** Answers given under one ACL fingerprint (or, with a null one, within one request only). */
+    private static final class Memory {
+        final String fingerprint;
+        final Map<String, Boolean> answers = new ConcurrentHashMap<>();
+
+        Memory(String fingerprint) {
+            this.fingerprint = fingerprint;
+        }
+    }
+
     /** What one HTTP request has learnt so far, on its thread. */
     private static final class Request {
-        final Map<String, Boolean> decisions = new HashMap<>();
         long startedNanos = System.nanoTime();
-        Boolean domainsShare;
+        AclLayout.Snapshot layout;
+        Memory memory;
+        String principals;
         boolean mutationPending;
 
         void reset() {
-            decisions.clear();
             startedNanos = System.nanoTime();
-            domainsShare = null;
+            layout = null;
+            memory = null;
+            principals = null;
             mutationPending = false;
         }
     }
@@ -104,31 +129,66 @@ final class AclRestrictor implements Restrictor {
                 && decide('x', name, operation, () -> acl.canInvoke(name, operation)));
     }
 
-    private boolean decide(char kind, ObjectName name, String member, BooleanSupplier ask) {
+    private boolean decide(char kind, ObjectName name, String member, Supplier<Verdict> ask) {
+        Request r = current();
+        String key = kind + " " + member + " " + scope(r.layout, name) + " " + r.principals;
+        Boolean known = r.memory.answers.get(key);
+        if (known != null) {
+            return known;
+        }
+        Verdict verdict = ask.get();
+        if (verdict != Verdict.UNDECIDED && r.memory.answers.size() < MAX_REMEMBERED) {
+            r.memory.answers.put(key, verdict == Verdict.ALLOWED);
+        }
+        return verdict == Verdict.ALLOWED;
+    }
+
+    /** The request of this thread, with the ACL layout, the answers that apply and the subject read once. */
+    private Request current() {
         Request r = request.get();
         if (System.nanoTime() - r.startedNanos > REQUEST_NANOS) {
             r.reset();
         }
-        String key = kind + " " + member + " " + scope(r, name);
-        Boolean known = r.decisions.get(key);
-        if (known == null) {
-            known = ask.getAsBoolean();
-            r.decisions.put(key, known);
+        if (r.memory == null) {
+            r.layout = layout.snapshot();
+            r.memory = r.layout.rememberable() ? memoryFor(r.layout.fingerprint()) : new Memory(null);
+            r.principals = principals();
         }
-        return known;
+        return r;
+    }
+
+    /** The shared answers for this ACL fingerprint; a different fingerprint starts afresh. */
+    private Memory memoryFor(String fingerprint) {
+        Memory m = memory.get();
+        while (!m.fingerprint.equals(fingerprint)) {
+            Memory fresh = new Memory(fingerprint);
+            if (memory.compareAndSet(m, fresh)) {
+                return fresh;
+            }
+            m = memory.get();
+        }
+        return m;
+    }
+
+    /** Who asks: every principal of the thread's JAAS subject (Karaf decides on their roles), in a stable order. */
+    @SuppressWarnings("removal")
+    static String principals() {
+        Subject subject = Subject.getSubject(AccessController.getContext());
+        if (subject == null) {
+            return "[no subject]";
+        }
+        return subject.getPrincipals().stream().map(p -> p.getClass().getName() + "=" + p.getName()).sorted()
+                .collect(Collectors.joining(",", "[", "]"));
     }
 
     /** The MBeans the answer about {@code name} holds for: all kvmtool Domain MBeans, or just this one. */
-    private String scope(Request r, ObjectName name) {
-        if ("kvmtool".equals(name.getDomain()) && "Domain".equals(name.getKeyProperty("type"))
-                && name.getKeyPropertyList().size() == 2 && !name.isPattern()) {
-            if (r.domainsShare == null) {
-                r.domainsShare = layout.domainsShareDecisions();
-            }
-            if (r.domainsShare) {
-                return ANY_DOMAIN;
-            }
+    private static String scope(AclLayout.Snapshot layout, ObjectName name) {
+        if (layout.domainsShare() && "kvmtool".equals(name.getDomain())
+                && "Domain".equals(name.getKeyProperty("type")) && name.getKeyPropertyList().size() == 2
+                && !name.isPattern()) {
+            return ANY_DOMAIN;
         }
+        // as given, not canonical: Karaf's PID lookup follows the key order (KARAF-4600)
         return name.toString();
     }
 

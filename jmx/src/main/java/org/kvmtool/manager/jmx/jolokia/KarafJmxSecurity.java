@@ -17,7 +17,8 @@ import javax.management.ObjectName;
  * RMI guard asks, with the same method names: "getX"/"isX" (as the MBeanInfo says) with no arguments for a
  * read, "setX" with the attribute's type for a write, the operation with its signature for an invocation.
  * Karaf answers for the JAAS subject of the calling thread, which Jolokia's servlet sets with Subject.doAs.
- * Fails closed: no security MBean, or any error, means no.
+ * Fails closed: no security MBean, no such MBean or attribute, or any error, means no; and such a "no" is
+ * {@link Verdict#UNDECIDED}, so that nobody remembers it as Karaf's answer.
  */
 final class KarafJmxSecurity implements AccessDecider {
     private static final Logger LOG = Logger.getLogger(KarafJmxSecurity.class.getName());
@@ -39,19 +40,19 @@ final class KarafJmxSecurity implements AccessDecider {
     }
 
     @Override
-    public boolean canRead(ObjectName name, String attribute) {
+    public Verdict canRead(ObjectName name, String attribute) {
         MBeanAttributeInfo info = attribute(name, attribute);
-        return info != null && ask(name, (info.isIs() ? "is" : "get") + attribute, new String[0]);
+        return info == null ? Verdict.UNDECIDED : ask(name, (info.isIs() ? "is" : "get") + attribute, new String[0]);
     }
 
     @Override
-    public boolean canWrite(ObjectName name, String attribute) {
+    public Verdict canWrite(ObjectName name, String attribute) {
         MBeanAttributeInfo info = attribute(name, attribute);
-        return info != null && ask(name, "set" + attribute, new String[] {info.getType()});
+        return info == null ? Verdict.UNDECIDED : ask(name, "set" + attribute, new String[] {info.getType()});
     }
 
     @Override
-    public boolean canInvoke(ObjectName name, String operation) {
+    public Verdict canInvoke(ObjectName name, String operation) {
         String op = operation.trim();
         int paren = op.indexOf('(');
         if (paren < 0) {
@@ -78,12 +79,12 @@ final class KarafJmxSecurity implements AccessDecider {
     }
 
     /** {@code signature} null = any overload of the method. */
-    private boolean ask(ObjectName name, String method, String[] signature) {
+    private Verdict ask(ObjectName name, String method, String[] signature) {
         ObjectName target = security();
         if (target == null) {
             LOG.warning("Karaf's JMX security MBean " + securityPattern + " is not there: refusing " + method
                     + " on " + name);
-            return false;
+            return Verdict.UNDECIDED;
         }
         try {
             // ObjectName.toString keeps the key order, which Karaf's ACL PIDs depend on (KARAF-4600)
@@ -91,14 +92,14 @@ final class KarafJmxSecurity implements AccessDecider {
                     ? server.invoke(target, "canInvoke", new Object[] {name.toString(), method}, METHOD_SIGNATURE)
                     : server.invoke(target, "canInvoke", new Object[] {name.toString(), method, signature},
                             METHOD_ARGS_SIGNATURE);
-            return Boolean.TRUE.equals(answer);
+            return answer instanceof Boolean b ? Verdict.of(b) : Verdict.UNDECIDED;
         } catch (InstanceNotFoundException e) {
             security = null;
             LOG.log(Level.WARNING, "Karaf's JMX security MBean went away: refusing " + method + " on " + name, e);
-            return false;
+            return Verdict.UNDECIDED;
         } catch (JMException | RuntimeException e) {
             LOG.log(Level.WARNING, "Karaf's JMX security MBean failed: refusing " + method + " on " + name, e);
-            return false;
+            return Verdict.UNDECIDED;
         }
     }
 

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Dictionary;
 import java.util.List;
@@ -37,8 +36,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * The Restrictor service jolokia-osgi uses when {@code org.jolokia.useRestrictorService=true} (PID
  * org.jolokia.osgi). Jolokia then denies everything while no Restrictor service is registered, and ignores its
  * own policyLocation: so this service applies the policy file itself, then Karaf's JMX ACL.
+ *
+ * <p>Declared disabled: {@code JolokiaRestrictorSwitch} enables it where Jolokia's packages are wired to this
+ * bundle (Karaf), and only there; elsewhere (the lean runtime) SCR never loads this class.
  */
-@Component(service = Restrictor.class, immediate = true, configurationPid = RestrictorComponent.PID)
+@Component(service = Restrictor.class, immediate = true, enabled = false, configurationPid = RestrictorComponent.PID)
 @Designate(ocd = RestrictorComponent.Config.class)
 public final class RestrictorComponent implements Restrictor {
     static final String PID = "org.kvmtool.manager.jolokia";
@@ -64,33 +66,28 @@ public final class RestrictorComponent implements Restrictor {
         Path policyFile = policyFile(config.policy_file(), context.getProperty("karaf.etc"));
         this.delegate = new AclRestrictor(loadPolicy(policyFile),
                 new KarafJmxSecurity(server, config.security_mbean()),
-                configAdmin == null ? AclLayout.askForEach() : new AclLayout(
-                        () -> pids(configAdmin, "(service.pid=jmx.acl*)"), () -> whitelistKeys(configAdmin)));
+                configAdmin == null ? AclLayout.askForEach() : new AclLayout(() -> aclPids(configAdmin)));
     }
 
-    /** The PIDs Karaf's guard considers (BulkRequestContext lists the same). */
-    static List<String> pids(ConfigurationAdmin configAdmin, String filter) {
+    /**
+     * The jmx.acl* configurations Karaf's guard considers (its BulkRequestContext lists the same), with their
+     * change counts, and the keys of the whitelist.
+     */
+    static List<AclLayout.AclPid> aclPids(ConfigurationAdmin configAdmin) {
         try {
-            Configuration[] configs = configAdmin.listConfigurations(filter);
-            return configs == null ? List.of() : Arrays.stream(configs).map(Configuration::getPid).toList();
-        } catch (IOException | InvalidSyntaxException e) {
-            throw new IllegalStateException("cannot list " + filter, e);
-        }
-    }
-
-    static List<String> whitelistKeys(ConfigurationAdmin configAdmin) {
-        try {
-            Configuration[] configs = configAdmin.listConfigurations("(service.pid=jmx.acl.whitelist)");
-            List<String> keys = new ArrayList<>();
+            Configuration[] configs = configAdmin.listConfigurations("(service.pid=jmx.acl*)");
+            List<AclLayout.AclPid> pids = new ArrayList<>();
             for (Configuration c : configs == null ? new Configuration[0] : configs) {
-                Dictionary<String, Object> props = c.getProperties();
-                if (props != null) {
-                    keys.addAll(Collections.list(props.keys()));
+                List<String> keys = List.of();
+                if (AclLayout.WHITELIST_PID.equals(c.getPid())) {
+                    Dictionary<String, Object> props = c.getProperties();
+                    keys = props == null ? List.of() : Collections.list(props.keys());
                 }
+                pids.add(new AclLayout.AclPid(c.getPid(), c.getChangeCount(), keys));
             }
-            return keys;
+            return pids;
         } catch (IOException | InvalidSyntaxException e) {
-            throw new IllegalStateException("cannot list jmx.acl.whitelist", e);
+            throw new IllegalStateException("cannot list the jmx.acl configurations", e);
         }
     }
 

@@ -43,7 +43,10 @@ class AclRestrictorTest {
             "jmx.acl.org.apache.karaf.bundle", "jmx.acl.org.apache.karaf.config",
             "jmx.acl.org.apache.karaf.security.jmx", "jmx.acl.osgi.compendium.cm");
     private final List<String> pids = new java.util.concurrent.CopyOnWriteArrayList<>(KARAF_PIDS);
-    private final AclLayout LAYOUT = new AclLayout(() -> pids, List::of);
+    /** Config Admin's change count of every jmx.acl PID here: an edit of an ACL file bumps it. */
+    private final java.util.concurrent.atomic.AtomicLong aclEdits = new java.util.concurrent.atomic.AtomicLong();
+    private final AclLayout LAYOUT = new AclLayout(() -> pids.stream()
+            .map(p -> new AclLayout.AclPid(p, aclEdits.get(), List.of())).toList());
     private final MBeanServer platform = ManagementFactory.getPlatformMBeanServer();
     private final ObjectName securityName = name("org.apache.karaf:type=security,area=jmx,name=test");
     private final FakeKarafSecurity security = new FakeKarafSecurity();
@@ -194,6 +197,9 @@ class AclRestrictorTest {
         assertEquals(403L, status(jolokia.get(null, null, "read/" + VM1 + "/State")), "no JAAS subject");
         platform.unregisterMBean(securityName);
         assertEquals(403L, status(jolokia.get(ADMIN, null, "read/" + VM1 + "/State")), "no security MBean");
+        platform.registerMBean(new StandardMBean(security, FakeKarafSecurityMBean.class), securityName);
+        assertEquals(200L, status(jolokia.get(ADMIN, null, "read/" + VM1 + "/State")),
+                "a refusal Karaf did not give is not remembered");
     }
 
     @Test
@@ -215,7 +221,7 @@ class AclRestrictorTest {
     }
 
     @Test
-    void oneQuestionPerAttributeServesEveryDomainOfARequestButNotTheNext() throws Exception {
+    void oneQuestionPerAttributeServesEveryDomainAndTheNextRequestsUntilTheAclChanges() throws Exception {
         for (int i = 2; i <= 50; i++) {
             TestAccess.define(driver, "vm" + i);
         }
@@ -226,8 +232,32 @@ class AclRestrictorTest {
         assertEquals(200L, status(answer));
         assertEquals(50, ((JSONObject) answer.get("value")).size());
         assertEquals(3, security.questions.size(), security.questions.toString());
-        jolokia.post(VIEWER, null, pattern);
-        assertEquals(6, security.questions.size(), "the next request asks again: a changed ACL applies at once");
+        assertEquals(200L, status(jolokia.post(VIEWER, null, pattern)));
+        assertEquals(200L, status(jolokia.get(VIEWER, null, "read/kvmtool:type=Domain,name=vm7/State")));
+        assertEquals(3, security.questions.size(), "the same subject under the same ACL: Karaf's answers hold");
+
+        aclEdits.incrementAndGet();
+        assertEquals(200L, status(jolokia.post(VIEWER, null, pattern)));
+        assertEquals(6, security.questions.size(), "an edited ACL file: asked again, in the first request after");
+        pids.add("jmx.acl.kvmtool.Manager");
+        assertEquals(200L, status(jolokia.post(VIEWER, null, pattern)));
+        assertEquals(9, security.questions.size(), "a new ACL file: asked again");
+    }
+
+    @Test
+    void anAnswerForOneSubjectNeverServesAnother() {
+        String start = "{\"type\":\"exec\",\"mbean\":\"" + VM1 + "\",\"operation\":\"start\"}";
+        String destroy = "{\"type\":\"exec\",\"mbean\":\"" + VM1 + "\",\"operation\":\"destroy\"}";
+        assertEquals(200L, status((JSONObject) jolokia.post(ADMIN, null, start)));
+        assertEquals(200L, status((JSONObject) jolokia.post(ADMIN, null, destroy)));
+        assertEquals(403L, status((JSONObject) jolokia.post(VIEWER, null, start)), "admin's yes is not the viewer's");
+        assertEquals(403L, status((JSONObject) jolokia.post(VIEWER, null, start)), "nor the second time");
+        assertFalse(TestAccess.isRunning(driver, "vm1"));
+        assertEquals(200L, status((JSONObject) jolokia.post(ADMIN, null, start)), "nor the viewer's no admin's");
+        assertEquals(3, security.questions.size(), security.questions.toString());
+        Subject both = FakeKarafSecurity.subject("viewer", "admin");
+        assertEquals(200L, status((JSONObject) jolokia.post(both, null, destroy)));
+        assertEquals(4, security.questions.size(), "another set of roles is another subject");
     }
 
     @Test
@@ -252,10 +282,25 @@ class AclRestrictorTest {
         assertFalse(AclLayout.shareable(List.of("jmx.acl._.Domain.vm1"), List.of()));
         assertFalse(AclLayout.shareable(List.of("jmx.acl.kvmtool._.my.vm"), List.of()));
         assertFalse(AclLayout.shareable(List.of(), List.of("kvmtool.Domain.vm1;start")));
-        assertFalse(AclLayout.askForEach().domainsShareDecisions());
-        assertFalse(new AclLayout(() -> {
+        assertEquals(AclLayout.Snapshot.UNKNOWN, AclLayout.askForEach().snapshot());
+        assertEquals(AclLayout.Snapshot.UNKNOWN, new AclLayout(() -> {
             throw new IllegalStateException("Config Admin went away");
-        }, List::of).domainsShareDecisions());
+        }).snapshot());
+        assertFalse(AclLayout.Snapshot.UNKNOWN.rememberable());
+    }
+
+    @Test
+    void theFingerprintFollowsEveryPidAndItsChangeCount() {
+        AclLayout.AclPid acl = new AclLayout.AclPid("jmx.acl", 1, List.of());
+        AclLayout.AclPid kvmtool = new AclLayout.AclPid("jmx.acl.kvmtool", 4, List.of());
+        AclLayout.Snapshot before = AclLayout.of(List.of(acl, kvmtool));
+        assertTrue(before.domainsShare());
+        assertEquals(before, AclLayout.of(List.of(kvmtool, acl)), "the order of the listing does not matter");
+        assertFalse(before.equals(AclLayout.of(List.of(acl, new AclLayout.AclPid("jmx.acl.kvmtool", 5, List.of())))));
+        assertFalse(before.equals(AclLayout.of(List.of(acl))));
+        AclLayout.Snapshot whitelisted = AclLayout.of(List.of(acl, kvmtool,
+                new AclLayout.AclPid(AclLayout.WHITELIST_PID, 1, List.of("kvmtool.Domain.vm1"))));
+        assertFalse(whitelisted.domainsShare(), "a whitelist key names a domain");
     }
 
     private static String read(String vm) {

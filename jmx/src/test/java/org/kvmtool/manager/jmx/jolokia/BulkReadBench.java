@@ -34,7 +34,8 @@ class BulkReadBench {
     private static final int RUNNING = 200;
     private static final String[] THREE = {"State", "CpuTimeNanos", "MemoryUsageBytes"};
     private static final Subject VIEWER = FakeKarafSecurity.subject("viewer");
-    private static final AclLayout LAYOUT = new AclLayout(() -> AclRestrictorTest.KARAF_PIDS, java.util.List::of);
+    private static final AclLayout LAYOUT = new AclLayout(() -> AclRestrictorTest.KARAF_PIDS.stream()
+            .map(p -> new AclLayout.AclPid(p, 1, java.util.List.of())).toList());
 
     @Test
     void bulkReadVersusOneAttribute() throws Exception {
