@@ -54,11 +54,15 @@ final class AclRestrictor implements Restrictor {
     /** Answers given under one ACL fingerprint (or, with a null one, within one request only). */
     private static final class Memory {
         final String fingerprint;
-        final Map<String, Boolean> answers = new ConcurrentHashMap<>();
+        final Map<Question, Boolean> answers = new ConcurrentHashMap<>();
 
         Memory(String fingerprint) {
             this.fingerprint = fingerprint;
         }
+    }
+
+    /** One question to Karaf: who, what kind of access ('r', 'w', 'x'), to what, on which MBeans. */
+    private record Question(String principals, char kind, String member, String scope) {
     }
 
     /** What one HTTP request has learnt so far, on its thread. */
@@ -131,7 +135,7 @@ final class AclRestrictor implements Restrictor {
 
     private boolean decide(char kind, ObjectName name, String member, Supplier<Verdict> ask) {
         Request r = current();
-        String key = kind + " " + member + " " + scope(r.layout, name) + " " + r.principals;
+        Question key = new Question(r.principals, kind, member, scope(r.layout, name));
         Boolean known = r.memory.answers.get(key);
         if (known != null) {
             return known;
