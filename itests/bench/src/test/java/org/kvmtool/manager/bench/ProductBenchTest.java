@@ -61,7 +61,7 @@ class ProductBenchTest {
                 startToIpcAndBanner(p, lkvm, guest);
             }
             if (only.contains("kill")) {
-                killToNotification(p, guest);
+                killToNotification(p, lkvm, guest);
             }
             if (only.contains("flood")) {
                 consoleFlood(p, lkvm, floodKernel, flood);
@@ -124,7 +124,7 @@ class ProductBenchTest {
     }
 
     // lkvm killed (SIGKILL) -> jmx.attribute.change State=shutoff received by a JMX client
-    private void killToNotification(Product p, Path guest) throws Exception {
+    private void killToNotification(Product p, Path lkvm, Path guest) throws Exception {
         if (!only.contains("start")) {
             p.define(Product.xml("lat", guest, 64));
         }
@@ -165,10 +165,22 @@ class ProductBenchTest {
         } finally {
             jmx.removeNotificationListener(on, l);
         }
+        // the fact itself: the same lkvm and guest spawned bare, kill -9 -> the process reaped (waitpid)
+        List<Double> bare = new ArrayList<>();
+        for (int i = 0; i < Math.max(5, runs / 2); i++) {
+            try (Bare b = Bare.spawn(lkvm, p.state.resolve("barek" + i), "barek" + i, guest, 64)) {
+                b.awaitIpc(T);
+                long t0 = System.nanoTime();
+                b.process.destroyForcibly();
+                b.process.waitFor();
+                bare.add((System.nanoTime() - t0) / 1e6);
+            }
+        }
         long crashed = lifecycle.stream().filter(x -> x == 1.0).count();
         row("lkvm kill -9 -> State shutoff notification at a JMX client (RMI listener; p50/p99, " + runs + " runs)",
-                pp(ms), "reason 'crashed' in " + crashed + "/" + runs + "; kill -> the driver's event (its timestamp, "
-                + "ms clock) " + pp(toEvent) + ", event -> client " + pp(toClient), "within 10 ms of the fact");
+                pp(ms), "bare spawn: kill -9 -> reaped " + pp(bare) + "; kill -> the driver's event (its timestamp, "
+                + "ms clock) " + pp(toEvent) + ", event -> client " + pp(toClient) + "; reason 'crashed' in " + crashed
+                + "/" + runs, "within 10 ms of the fact");
     }
 
     private void consoleFlood(Product p, Path lkvm, Path kernel, long flood) throws Exception {
@@ -252,7 +264,7 @@ class ProductBenchTest {
         int threads0 = ((Number) jmx.getAttribute(threading, "ThreadCount")).intValue();
         long t0 = System.nanoTime();
         for (int i = 0; i < running; i++) {
-            p.startDomain(String.format("d%04d", i));
+            startRetried(p, String.format("d%04d", i));
         }
         double startAll = (System.nanoTime() - t0) / 1e6;
         Thread.sleep(2000);
@@ -288,6 +300,22 @@ class ProductBenchTest {
                 + String.format("%.0f ms", cold) + ")", pp(bulkMs),
                 "one attribute of one domain " + pp(one) + " (x" + ratioP50(bulkMs, one) + ")",
                 "goal <= 100 ms; virsh list --all 0.20 s");
+    }
+
+    /** A loaded host may miss the driver's start deadline (OPERATION_TIMEOUT): these starts only set the scene. */
+    private static void startRetried(Product p, String name) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                p.startDomain(name);
+                return;
+            } catch (Product.JolokiaError e) {
+                if (attempt == 3 || !e.getMessage().contains("OPERATION_TIMEOUT")) {
+                    throw e;
+                }
+                System.out.println("start of " + name + " timed out, again: " + e.getMessage());
+                Thread.sleep(1000);
+            }
+        }
     }
 
     // bundle update of the driver (kvmtool-core) -> answering with every guest reattached
