@@ -40,6 +40,7 @@ import javax.management.remote.JMXServiceURL;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * The JMX contract in the distribution, through its three doors: Karaf's RMI connector (JConsole, VisualVM),
@@ -295,6 +296,46 @@ public class JmxDoorsIT extends KarafTestSupport {
             c.getMBeanServerConnection().invoke(domainName("v1"), "destroy", null, null);
         }
         undefine("v1");
+    }
+
+    /**
+     * kvmtool's restrictor remembers Karaf's answers across requests: an edited, added or deleted jmx.acl
+     * configuration must still apply to the very next /jolokia request, as it does on Karaf's RMI connector.
+     */
+    @Test
+    public void anAclChangeAppliesToTheNextJolokiaRequest() throws Exception {
+        define("a1");
+        define("a2");
+        String a1 = "kvmtool:type=Domain,name=a1";
+        String a2 = "kvmtool:type=Domain,name=a2";
+        assertValue(jolokiaRead(a1, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"shutoff\"");
+        assertValue(jolokiaRead(a2, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"shutoff\"");
+
+        ConfigurationAdmin configAdmin = awaitService(ConfigurationAdmin.class, null, WAIT);
+        org.osgi.service.cm.Configuration locked = configAdmin.getConfiguration("jmx.acl.kvmtool.Domain.a1", null);
+        try {
+            java.util.Hashtable<String, Object> adminOnly = new java.util.Hashtable<>();
+            adminOnly.put("*", "admin");
+            locked.update(adminOnly);
+            assertTrue("a new PID naming a1", jolokiaRead(a1, "State", VIEWER_USER, VIEWER_PASSWORD).body()
+                    .contains("\"status\":403"));
+            assertValue(jolokiaRead(a2, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"shutoff\"");
+            assertValue(jolokiaRead(a1, "State", ADMIN_USER, ADMIN_PASSWORD), "\"value\":\"shutoff\"");
+
+            java.util.Hashtable<String, Object> viewerToo = new java.util.Hashtable<>();
+            viewerToo.put("get*", "viewer, admin");
+            viewerToo.put("*", "admin");
+            locked.update(viewerToo);
+            assertValue(jolokiaRead(a1, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"shutoff\"");
+            locked.update(adminOnly);
+            assertTrue("the same PID edited again", jolokiaRead(a1, "State", VIEWER_USER, VIEWER_PASSWORD).body()
+                    .contains("\"status\":403"));
+        } finally {
+            locked.delete();
+        }
+        assertValue(jolokiaRead(a1, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"shutoff\"");
+        undefine("a1");
+        undefine("a2");
     }
 
     // ------------------------------------------------------------------------------ RMI, with notifications
