@@ -57,7 +57,9 @@ class KarafFaultsTest {
                 mounts.add(d);
             }
         }
-        p.start();
+        long boot = p.start();
+        System.out.printf("FAULT boot: Jolokia after %d ms, boot features settled %d ms later%n", boot,
+                Campaign.awaitBootFeatures(p, Product.BOOT_TIMEOUT));
         linux = p.marker("linux.k", "linux cpu-percent=0");
     }
 
