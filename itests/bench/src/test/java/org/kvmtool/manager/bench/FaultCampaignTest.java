@@ -289,6 +289,57 @@ class FaultCampaignTest {
         assertTrue(odd.isEmpty(), "errors that are not about the state: " + odd.stream().limit(10).toList());
     }
 
+    /**
+     * "Every state true within 10 ms of the fact", measured where it can be: kill -9 of a running guest, then the
+     * timestamp of its lifecycle notification ("stopped crashed", stamped by the manager when it made the domain
+     * shutoff) against the wall clock of the kill (same host, millisecond resolution); and, as a client sees it,
+     * the first Jolokia read at which every State was true again.
+     */
+    @Test
+    @Order(6)
+    void stateShutoffWithinMillisOfKill() throws Exception {
+        p.define(Product.xml("tk", linux, 32));
+        javax.management.ObjectName on = new javax.management.ObjectName(Product.domain("tk"));
+        java.util.concurrent.BlockingQueue<javax.management.Notification> q = new java.util.concurrent.LinkedBlockingQueue<>();
+        javax.management.NotificationListener l = (n, hb) -> {
+            if (n.getType().equals("kvmtool.domain.lifecycle")) {
+                q.add(n);
+            }
+        };
+        p.jmx().addNotificationListener(on, l, null, null);
+        List<Double> manager = new ArrayList<>();
+        List<Double> client = new ArrayList<>();
+        try {
+            for (int i = 0; i < Integer.getInteger("faults.kill.rounds", 10); i++) {
+                p.startDomain("tk");
+                long pid = p.pid("tk");
+                Thread.sleep(100); // the start's own notifications delivered
+                q.clear();
+                long killMillis = System.currentTimeMillis();
+                long killNanos = System.nanoTime();
+                ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+                javax.management.Notification stopped = null;
+                long deadline = System.nanoTime() + SETTLE.toNanos();
+                while (stopped == null && System.nanoTime() < deadline) {
+                    javax.management.Notification n = q.poll(100, TimeUnit.MILLISECONDS);
+                    if (n != null && n.getMessage().startsWith("stopped")) {
+                        stopped = n;
+                    }
+                }
+                assertTrue(stopped != null, "no stopped notification within " + SETTLE + " of kill -9");
+                assertEquals("stopped crashed", stopped.getMessage());
+                client.add(Campaign.stateTrueAfter(p, killNanos, TRUE_WITHIN, "kill -9 of tk"));
+                manager.add((double) (stopped.getTimeStamp() - killMillis));
+                assertEquals("shutoff", p.state("tk"));
+            }
+        } finally {
+            p.jmx().removeNotificationListener(on, l);
+        }
+        System.out.println("FAULT kill -9 -> shutoff: at the manager (notification timestamp - kill) " + Campaign.summary(manager)
+                + "; every State true at a Jolokia client " + Campaign.summary(client));
+        Campaign.assertTruth(p, SETTLE);
+    }
+
     /** The stand-in's flood pattern (lkvm-standin.c, flood()): every byte of it in the log, in order. */
     static void assertFloodLogged(byte[] log, long flood) {
         byte[] line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n".getBytes(StandardCharsets.US_ASCII);
