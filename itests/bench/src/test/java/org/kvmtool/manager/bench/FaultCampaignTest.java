@@ -48,7 +48,7 @@ class FaultCampaignTest {
      * included). The goal is 10 ms at the manager; a client on a loaded 2-CPU CI machine cannot see that finely,
      * so the bound asserted here is looser and the measured lags are printed.
      */
-    static final Duration TRUE_WITHIN = Duration.ofMillis(Long.getLong("faults.truth.ms", 2000));
+    static final Duration TRUE_WITHIN = Duration.ofMillis(Long.getLong("faults.truth.ms", 5000));
     private final long seed = Long.getLong("faults.seed", System.nanoTime());
     private final Random random = new Random(seed);
     private Product p;
