@@ -122,6 +122,7 @@ class KarafFaultsTest {
         p.kill9();
         t.join(60_000);
         restart();
+        Campaign.assertStateTrueNow(p, "the restart");
         List<String> names = Campaign.names(p);
         for (String d : defined) {
             assertTrue(names.contains(d), d + " was defined (defineDomain returned) and is lost after kill -9: " + names);
@@ -171,6 +172,7 @@ class KarafFaultsTest {
             }
             p.lkvmProcesses().forEach(h -> before.put(h.pid(), Product.cmdline(h.pid())));
             restart();
+            Campaign.assertStateTrueNow(p, "the restart after kill -9 of Karaf during " + phase);
             Campaign.assertTruth(p, SETTLE);
             // no guest lost: every lkvm alive when Karaf died and still alive now is claimed by its domain
             for (long pid : before.keySet()) {
@@ -207,8 +209,8 @@ class KarafFaultsTest {
         String text = Files.readString(status, StandardCharsets.ISO_8859_1);
         Files.writeString(status, text.replaceAll("(?m)^pid=\\d+$", "pid=" + stranger.pid()), StandardCharsets.ISO_8859_1);
         restart();
-        Campaign.await(SETTLE, () -> p.state("reuse").equals("shutoff"),
-                () -> "reuse shutoff once its recorded pid belongs to another process");
+        Campaign.assertStateTrueNow(p, "the restart");
+        assertEquals("shutoff", p.state("reuse"), "shutoff once its recorded pid belongs to another process");
         assertTrue(stranger.isAlive(), "the process now owning the recorded pid is left alone");
         assertEquals(-1L, p.pid("reuse"));
         Campaign.assertTruth(p, SETTLE);
