@@ -622,6 +622,7 @@
     '.kvmtool-filter { max-width: 260px; }',
     '.kvmtool-hypervisor { margin-left: auto; color: #72767b; }',
     '.kvmtool-sortable { cursor: pointer; white-space: nowrap; }',
+    '.kvmtool-cpu, .kvmtool-memory, .kvmtool-usage { white-space: nowrap; }',
     '.kvmtool-actions .btn { margin-right: 4px; }',
     '.kvmtool-empty { color: #72767b; text-align: center; }',
     '.kvmtool-define { border: 1px solid #d1d1d1; padding: 10px; margin-bottom: 10px; }',
