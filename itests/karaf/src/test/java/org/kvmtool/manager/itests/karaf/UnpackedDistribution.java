@@ -123,19 +123,25 @@ final class UnpackedDistribution {
         return text;
     }
 
-    private ProcessHandle awaitKarafProcess() throws InterruptedException {
+    /**
+     * The JVM by the pid file Karaf's main writes (etc/config.properties: karaf.pid.file), once that names a live
+     * process of this home: the file of a previous run may still name an ended one.
+     */
+    private ProcessHandle awaitKarafProcess() throws Exception {
+        Path pidFile = home.resolve("karaf.pid");
         String marker = "-Dkaraf.home=" + home + " ";
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (System.nanoTime() < deadline) {
-            Optional<ProcessHandle> java = ProcessHandle.allProcesses()
-                    .filter(p -> cmdline(p.pid()).contains(marker) && cmdline(p.pid()).contains("org.apache.karaf.main.Main"))
-                    .findFirst();
+            String pid = Files.exists(pidFile) ? Files.readString(pidFile).trim() : "";
+            Optional<ProcessHandle> java = pid.matches("\\d+")
+                    ? ProcessHandle.of(Long.parseLong(pid)).filter(p -> cmdline(p.pid()).contains(marker))
+                    : Optional.empty();
             if (java.isPresent()) {
                 return java.get();
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("no Karaf JVM with " + marker + "after bin/start");
+        throw new AssertionError("no Karaf JVM of " + home + " in " + pidFile + " after bin/start");
     }
 
     /** A process's command line, arguments separated by spaces; "" once it is gone. */
