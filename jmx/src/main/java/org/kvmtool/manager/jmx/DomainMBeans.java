@@ -60,6 +60,10 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
     private final ScheduledExecutorService events;
     private final RecentEvents recentEvents;
     private final Emitter managerEmitter = new Emitter(Notifications.managerNotifications());
+    /** The driver's sequence number of the last event queued to the events thread. */
+    private final AtomicLong lastQueued = new AtomicLong(-1);
+    /** By domain name: the driver's sequence number of the last DEFINED event published; its own monitor. */
+    private final Map<String, Long> definedAt = new java.util.concurrent.ConcurrentHashMap<>();
     /** Registered domain MBeans by domain name; touched only on the events thread (and in close, after it). */
     private final Map<String, Registered> domains = new HashMap<>();
 
@@ -109,7 +113,23 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
 
     /** Registers the Manager, listens to the driver, then registers every existing domain. */
     void open() {
-        ManagerBean manager = new ManagerBean(driver, recentEvents, this::ensureRegistered);
+        ManagerBean manager = new ManagerBean(driver, recentEvents, new ManagerBean.Registrar() {
+            @Override
+            public long mark() {
+                return lastQueued.get();
+            }
+
+            @Override
+            public void defined(String name, long mark) {
+                ensureRegistered(name);
+                awaitDefinedAfter(name, mark);
+            }
+
+            @Override
+            public void created(String name) {
+                ensureRegistered(name);
+            }
+        });
         register(ObjectNames.MANAGER, new ContractMBean<>(manager, ManagerMXBean.class, managerEmitter,
                 ContractTexts.manager(), List.of(), List.of(ContractMBean.ExtraAttribute.readOnly("RecentEvents",
                         Notifications.RECENT_EVENTS_TYPE, ContractTexts.RECENT_EVENTS, manager::recentEvents))));
@@ -132,8 +152,32 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
         }
     }
 
+    /**
+     * Waits (briefly, bounded) until the DEFINED event of a definition made after {@code mark} has been
+     * published: a listener a client adds once defineDomain has returned must not receive it.
+     */
+    void awaitDefinedAfter(String name, long mark) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        synchronized (definedAt) {
+            while (definedAt.getOrDefault(name, -1L) <= mark) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.fine(() -> "kvmtool JMX: the DEFINED event of '" + name + "' has not come yet");
+                    return;
+                }
+                try {
+                    definedAt.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
     @Override
     public void onEvent(DomainEvent event) {
+        lastQueued.accumulateAndGet(event.sequence(), Math::max);
         try {
             events.execute(() -> handle(event));
         } catch (RejectedExecutionException closing) {
@@ -182,6 +226,12 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
             }
             recentEvents.add(Notifications.toComposite(event));
             managerEmitter.send(seq -> Notifications.lifecycle(ObjectNames.MANAGER, seq, event));
+            if (event.event() == LifecycleEvent.DEFINED) {
+                synchronized (definedAt) {
+                    definedAt.merge(name, event.sequence(), Math::max);
+                    definedAt.notifyAll();
+                }
+            }
             if (event.event() == LifecycleEvent.UNDEFINED && !event.state().isActive()) {
                 remove(name);
             } else {
@@ -212,6 +262,7 @@ final class DomainMBeans implements DomainEventListener, AutoCloseable {
     }
 
     private void remove(String name) {
+        definedAt.remove(name);
         Registered gone = domains.remove(name);
         if (gone != null) {
             unregister(gone.name);

@@ -10,14 +10,24 @@ import org.kvmtool.manager.api.HypervisorInfo;
 final class ManagerBean implements ManagerMXBean {
     private final DomainDriver driver;
     private final RecentEvents recentEvents;
-    private final java.util.function.Consumer<String> registered;
+    private final Registrar registered;
+
+    /** Makes a new domain's MBean exist (and its DEFINED notification sent) before the operation returns. */
+    interface Registrar {
+        /** Where the driver's events stand, taken before a definition. */
+        long mark();
+
+        void defined(String name, long mark);
+
+        void created(String name);
+    }
     private final String target = ObjectNames.MANAGER.toString();
 
     /**
      * @param registered makes sure a domain's MBean exists before defineDomain/createDomain return: a client
      *                   invokes an operation on it at once, and the ACL checks need the MBean registered
      */
-    ManagerBean(DomainDriver driver, RecentEvents recentEvents, java.util.function.Consumer<String> registered) {
+    ManagerBean(DomainDriver driver, RecentEvents recentEvents, Registrar registered) {
         this.driver = driver;
         this.recentEvents = recentEvents;
         this.registered = registered;
@@ -89,15 +99,16 @@ final class ManagerBean implements ManagerMXBean {
 
     @Override
     public String defineDomain(String xml) {
+        long mark = registered.mark();
         String name = JmxEdge.call(target, "defineDomain", () -> driver.define(xml));
-        registered.accept(name);
+        registered.defined(name, mark);
         return name;
     }
 
     @Override
     public String createDomain(String xml) {
         String name = JmxEdge.call(target, "createDomain", () -> driver.create(xml));
-        registered.accept(name);
+        registered.created(name);
         return name;
     }
 

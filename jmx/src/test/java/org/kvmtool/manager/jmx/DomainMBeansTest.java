@@ -459,6 +459,64 @@ class DomainMBeansTest {
         assertEquals(Set.of(MANAGER), got.stream().map(Notification::getSource).collect(Collectors.toSet()));
     }
 
+    @Test
+    void aListenerAddedOnceDefineDomainReturnedDoesNotGetTheDefinedEvent() throws Exception {
+        // the real driver delivers its events on a thread of its own, which may lag behind defineDomain's return
+        java.util.concurrent.ExecutorService lagging = java.util.concurrent.Executors.newSingleThreadExecutor();
+        Map<Object, org.kvmtool.manager.api.DomainEventListener> wrappers = new java.util.concurrent.ConcurrentHashMap<>();
+        org.kvmtool.manager.api.DomainDriver slow = (org.kvmtool.manager.api.DomainDriver) java.lang.reflect.Proxy
+                .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {org.kvmtool.manager.api.DomainDriver.class},
+                        (proxy, method, args) -> {
+                            if (method.getName().equals("addListener")) {
+                                org.kvmtool.manager.api.DomainEventListener l =
+                                        (org.kvmtool.manager.api.DomainEventListener) args[0];
+                                org.kvmtool.manager.api.DomainEventListener later = e -> lagging.execute(() -> {
+                                    sleep(150);
+                                    l.onEvent(e);
+                                });
+                                wrappers.put(l, later);
+                                args = new Object[] {later};
+                            } else if (method.getName().equals("removeListener")) {
+                                args = new Object[] {wrappers.getOrDefault(args[0], (
+                                        org.kvmtool.manager.api.DomainEventListener) args[0])};
+                            }
+                            try {
+                                return method.invoke(driver, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+        MBeanServer other = MBeanServerFactory.newMBeanServer();
+        DomainMBeans published = new DomainMBeans(slow, other, clock, 1000, 200);
+        published.open();
+        try {
+            assertEquals("late", other.invoke(MANAGER, "defineDomain", new Object[] {String.format(XML, "late")},
+                    new String[] {"java.lang.String"}));
+            ObjectName late = ObjectNames.domain("late");
+            assertTrue(other.isRegistered(late), "registered before defineDomain returned");
+            List<Notification> got = java.util.Collections.synchronizedList(new ArrayList<>());
+            other.addNotificationListener(late, (n, handback) -> got.add(n), null, null);
+            driver.start("late");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (got.size() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(List.of("State shutoff -> running", "started booted"),
+                    got.stream().map(Notification::getMessage).toList());
+        } finally {
+            published.close();
+            lagging.shutdownNow();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     // ---- helpers ------------------------------------------------------------------------------------
 
     private ObjectName define(String name) throws Exception {
