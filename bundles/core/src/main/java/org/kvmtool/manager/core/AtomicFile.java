@@ -62,8 +62,13 @@ final class AtomicFile {
 
     /** Deletes a file (absent is fine) and makes the deletion durable. */
     void delete(Path target) {
+        delete(target, true);
+    }
+
+    /** Deletes a file (absent is fine); {@code durable} adds the directory's fsync. */
+    void delete(Path target, boolean durable) {
         try {
-            if (Files.deleteIfExists(target)) {
+            if (Files.deleteIfExists(target) && durable) {
                 syncDir(target.toAbsolutePath().getParent());
             }
         } catch (IOException e) {
