@@ -33,7 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the subscribers' outboxes. Closing a slave never affects lkvm, so deactivation just closes ours; a new
  * instance reopens the recorded paths and reads on where this one stopped (the pty held the rest).
  */
-@Component(service = ConsoleService.class, configurationPid = ConsoleServiceImpl.PID)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = ConsoleService.class, configurationPid = ConsoleServiceImpl.PID, immediate = true)
 @Designate(ocd = ConsoleServiceImpl.Config.class)
 public final class ConsoleServiceImpl implements ConsoleService {
     static final String PID = "org.kvmtool.manager.console";
@@ -166,8 +168,11 @@ public final class ConsoleServiceImpl implements ConsoleService {
         try {
             requireRunning();
             Console current = open.get(domain);
-            if (current != null && !current.isEnded() && current.slavePath.equals(slavePath)) {
-                return; // already draining it
+            if (current != null && !current.isEnded() && current.slavePath.equals(slavePath)
+                    && current.logFile.equals(logFile)) {
+                // already draining it: a restarted driver re-takes the session (ring, log, readers, writer)
+                // instead of closing the slave, which would make lkvm's term-poll spin on the hangup meanwhile
+                return;
             }
             if (current != null) { // the domain was restarted without a close: the old pty is history
                 drainer.end(current);
@@ -202,7 +207,7 @@ public final class ConsoleServiceImpl implements ConsoleService {
             posix.makeRaw(fd);
             ConsoleLog log = new ConsoleLog(Path.of(logFile), maxLogBytes);
             Ring ring = rings.computeIfAbsent(domain, d -> new Ring(settings.ringBytes()));
-            return new Console(domain, slavePath, ids.incrementAndGet(), posix, slave, owner, ring, log,
+            return new Console(domain, slavePath, logFile, ids.incrementAndGet(), posix, slave, owner, ring, log,
                     settings.writeTimeoutMillis());
         } catch (IOException | RuntimeException e) {
             if (owner != null) {
@@ -284,6 +289,11 @@ public final class ConsoleServiceImpl implements ConsoleService {
         if (closed) {
             throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "the console service has stopped");
         }
+    }
+
+    /** The console open for a domain, or null (for tests). */
+    Console openConsole(String domain) {
+        return open.get(domain);
     }
 
     /** Domains whose console is open (for diagnostics and tests). */
