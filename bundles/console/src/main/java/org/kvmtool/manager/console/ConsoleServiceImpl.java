@@ -206,7 +206,9 @@ public final class ConsoleServiceImpl implements ConsoleService {
             owner = ownerPid > 0 ? Owner.take(posix, ownership, what, slavePath, ownerPid) : null;
             posix.makeRaw(fd);
             ConsoleLog log = new ConsoleLog(Path.of(logFile), maxLogBytes);
-            Ring ring = rings.computeIfAbsent(domain, d -> new Ring(settings.ringBytes()));
+            // a live guest this instance never drained (this bundle was updated, or Karaf restarted): its
+            // history so far is in the log, so consoleLog() goes on showing it
+            Ring ring = rings.computeIfAbsent(domain, d -> ownerPid > 0 ? seeded(Path.of(logFile)) : new Ring(settings.ringBytes()));
             return new Console(domain, slavePath, logFile, ids.incrementAndGet(), posix, slave, owner, ring, log,
                     settings.writeTimeoutMillis());
         } catch (IOException | RuntimeException e) {
@@ -221,6 +223,27 @@ public final class ConsoleServiceImpl implements ConsoleService {
                     ? "cannot write the log " + logFile + ": " + e : e.getMessage();
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, what + why, e);
         }
+    }
+
+    /** A ring holding the end of the log file; empty when there is none (or it cannot be read). */
+    private Ring seeded(Path logFile) {
+        Ring ring = new Ring(settings.ringBytes());
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(logFile)) {
+            long size = ch.size();
+            java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate((int) Math.min(size, settings.ringBytes()));
+            ch.position(size - tail.capacity());
+            while (tail.hasRemaining() && ch.read(tail) >= 0) {
+                // until full
+            }
+            byte[] data = new byte[tail.position()];
+            tail.flip().get(data);
+            ring.append(data);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // never logged
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "console log " + logFile + " not read back: " + e);
+        }
+        return ring;
     }
 
     @Override

@@ -503,6 +503,25 @@ class ConsoleServiceTest {
         assertEquals(FakeGuest.BANNER + "kept" + "there", tailText(consoles, "r"), "one ring throughout");
     }
 
+    /** After an update of this bundle (or a Karaf restart) consoleLog() still shows what came before: from the log. */
+    @Test
+    void aNewServiceInstanceShowsTheHistoryKeptInTheLog() throws Exception {
+        ConsoleServiceImpl first = new ConsoleServiceImpl(DEFAULTS);
+        Guest g = guest(first);
+        Path log = tmp.resolve("h.log");
+        first.open("h", g.slavePath, g.pid(), log.toString(), 0);
+        first.write("h", ascii("before"));
+        await("echo", () -> readQuietly(log).endsWith("before"), WAIT);
+        first.deactivate();
+
+        ConsoleServiceImpl second = service(DEFAULTS);
+        second.open("h", g.slavePath, g.pid(), log.toString(), 0);
+        assertEquals(FakeGuest.BANNER + "before", tailText(second, "h"), "the history, before any new output");
+        second.write("h", ascii("after"));
+        await("echo after", () -> tailText(second, "h").equals(FakeGuest.BANNER + "before" + "after"), WAIT);
+        assertEquals(FakeGuest.BANNER + "before" + "after", readQuietly(log), "the log has it once");
+    }
+
     static String readQuietly(Path p) {
         try {
             return Files.exists(p) ? Files.readString(p) : "";

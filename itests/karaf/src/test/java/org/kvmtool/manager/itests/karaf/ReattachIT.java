@@ -82,8 +82,6 @@ class ReattachIT {
         setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", sshPort);
         setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", freePort());
         setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", freePort());
-        // as in GuestTestSupport: keep the boot features out of the start-level thread (a race of Karaf's)
-        setProperty("etc/org.apache.karaf.features.cfg", "featuresBootAsynchronous", "true");
         Files.writeString(home.resolve("etc/users.properties"),
                 "\nadmin = " + PASSWORD + ",admin,manager,viewer,systembundles,ssh\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
