@@ -37,6 +37,10 @@ final class DomainObject {
     }
 
     synchronized void setPersistentDefinition(DomainDefinition def) {
+        if (def == null && transientDefinition == null) {
+            // undefined: lookups until the drop (listeners of the event, racing clients) still see its definition
+            transientDefinition = persistent;
+        }
         this.persistent = def;
     }
 

@@ -106,6 +106,30 @@ class DriverLifecycleTest {
     }
 
     @Test
+    void lookupsRacingUndefineNeverFail() throws Exception {
+        var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+        var stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread reader = new Thread(() -> {
+            while (!stop.get()) {
+                try {
+                    driver.lookup("vm1").ifPresent(i -> assertEquals("vm1", i.name()));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }
+        });
+        reader.start();
+        for (int i = 0; i < 300; i++) {
+            driver.define(FakeCodec.xml("vm1"));
+            driver.undefine("vm1");
+        }
+        stop.set(true);
+        reader.join();
+        assertEquals(null, failure.get());
+        assertTrue(driver.lookup("vm1").isEmpty());
+    }
+
+    @Test
     void eventAdminGetsTopicAndProperties() {
         driver.define(FakeCodec.xml("vm1"));
         driver.start("vm1");

@@ -21,7 +21,10 @@ final class Pidfd implements AutoCloseable {
     /**
      * The pidfd of {@code recorded}, or empty if that process is gone (or its pid now belongs to another).
      *
-     * @param allowZombie true to accept an exited but unreaped process (its cmdline is then empty)
+     * @param allowZombie true to accept a process that is exiting or exited but unreaped, on its start time
+     *                    alone (pid and start time cannot name two processes). Its cmdline cannot be checked:
+     *                    while it exits (state still R, memory released) /proc shows an empty or truncated one
+     *                    (measured: "/"), and refusing it would leave a child that died at once a zombie for good.
      */
     static Optional<Pidfd> open(Posix posix, ProcFs proc, ProcessIdentity recorded, boolean allowZombie) {
         int fd;
@@ -32,7 +35,7 @@ final class Pidfd implements AutoCloseable {
         }
         boolean same = proc.read(recorded.pid())
                 .filter(s -> s.startTime() == recorded.startTime())
-                .filter(s -> s.zombie() ? allowZombie : s.cmdline().equals(recorded.cmdline()))
+                .filter(s -> allowZombie || !s.zombie() && s.cmdline().equals(recorded.cmdline()))
                 .isPresent();
         if (!same) {
             posix.close(fd);

@@ -31,7 +31,14 @@ final class ProcFs {
         Path dir = root.resolve(Long.toString(pid));
         try {
             String stat = Files.readString(dir.resolve("stat"), StandardCharsets.UTF_8);
-            byte[] cmdline = Files.readAllBytes(dir.resolve("cmdline"));
+            byte[] cmdline;
+            try {
+                cmdline = Files.readAllBytes(dir.resolve("cmdline"));
+            } catch (IOException e) {
+                // ESRCH from an exiting process whose memory is already gone: it has no cmdline any more,
+                // like a zombie; its stat (start time) still identifies it
+                cmdline = new byte[0];
+            }
             return Optional.of(parse(stat, cmdline));
         } catch (NoSuchFileException e) {
             return Optional.empty();

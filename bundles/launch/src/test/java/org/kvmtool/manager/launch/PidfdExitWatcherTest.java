@@ -75,6 +75,23 @@ class PidfdExitWatcherTest {
     }
 
     @Test
+    void childrenThatEndAtOnceAreAllReapedWithTheirStatus() throws Exception {
+        // Watching races the child's exit: it may be running, exiting (cmdline already empty) or a zombie.
+        List<CompletableFuture<ExitInfo>> exits = new ArrayList<>();
+        List<ProcessIdentity> ids = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            ProcessIdentity id = spawner.spawn(Fixtures.request(List.of("/bin/sh", "-c", "exit 7"), home, devNull));
+            ids.add(id);
+            exits.add(watch(id, home.resolve("none.sock")));
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            ExitInfo info = exits.get(i).get(10, TimeUnit.SECONDS);
+            assertEquals(7, info.exitCode(), "pid " + ids.get(i).pid());
+            assertTrue(Fixtures.awaitGone(ids.get(i).pid()), "reaped: pid " + ids.get(i).pid());
+        }
+    }
+
+    @Test
     void aNormalEndOfAChildIsReportedWithItsStatusAndReaped() throws Exception {
         Path socket = home.resolve("vm.sock");
         // like lkvm: the socket exists while it runs and is removed on a normal end
