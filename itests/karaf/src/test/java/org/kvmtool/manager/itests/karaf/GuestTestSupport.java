@@ -235,10 +235,14 @@ public abstract class GuestTestSupport extends KarafTestSupport {
         await(() -> mbeans().isRegistered(managerName()), Duration.ofMinutes(2), "kvmtool:type=Manager registered");
     }
 
-    /** The service.id of the registered DomainDriver (by class name: no wiring to the product), -1 if none. */
+    /**
+     * The service.id of the registered DomainDriver, -1 if none. By class name and through getAllServiceReferences:
+     * getServiceReferences checks that the probe sees the same api package, and with that wires the probe to
+     * kvmtool-api (a dynamic import), whose refresh would then refresh the probe too.
+     */
     protected long driverServiceId() throws Exception {
         org.osgi.framework.ServiceReference<?>[] refs =
-                bundleContext.getServiceReferences("org.kvmtool.manager.api.DomainDriver", null);
+                bundleContext.getAllServiceReferences("org.kvmtool.manager.api.DomainDriver", null);
         return refs == null || refs.length == 0 ? -1 : (Long) refs[0].getProperty("service.id");
     }
 
