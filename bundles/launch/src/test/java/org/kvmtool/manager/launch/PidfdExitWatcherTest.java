@@ -148,6 +148,14 @@ class PidfdExitWatcherTest {
         String pid = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertEquals(0, parent.waitFor());
         ProcessIdentity id = spawner.identify(Long.parseLong(pid)).orElseThrow();
+        if (script.startsWith("exec ")) { // identify the exec'd program, not the shell before its exec
+            String program = script.split(" ")[1];
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!id.cmdline().get(0).equals(program) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                id = spawner.identify(Long.parseLong(pid)).orElseThrow();
+            }
+        }
         assertNotEquals(Long.toString(ProcessHandle.current().pid()), Fixtures.statField(id.pid(), 4),
                 "not our child");
         return id;
@@ -168,7 +176,7 @@ class PidfdExitWatcherTest {
     void anAdoptedProcessKilledBySignalIsInferredFromItsGhostSocket() throws Exception {
         Path socket = home.resolve("adopted.sock");
         Files.createFile(socket);
-        ProcessIdentity id = orphan("/bin/sleep 30");
+        ProcessIdentity id = orphan("exec /bin/sleep 30");
         CompletableFuture<ExitInfo> f = watch(id, socket);
         spawner.signal(id, Posix.SIGKILL);
         ExitInfo info = f.get(5, TimeUnit.SECONDS);
