@@ -75,6 +75,7 @@ public class BundleUpdateBench extends GuestTestSupport {
                     java.time.Duration.ofMinutes(3),
                     "every guest reattached after update " + r);
             ms[r] = (System.nanoTime() - t0) / 1e6;
+            System.out.printf("round %d with %d running: %.0f ms%n", r, pids.size(), ms[r]);   // kept if a later round fails
         }
         return ms;
     }
