@@ -105,7 +105,11 @@ public final class CgroupServiceImpl implements CgroupService {
         return ref(name, dirs);
     }
 
-    /** Present only when the group exists in every hierarchy; create() completes a partial one. */
+    /**
+     * The group's directories in the hierarchies where it exists, empty when it exists in none. A partial
+     * group is returned too (a removal cut short by a crash leaves one): cleanup must see it to remove it, and
+     * create() completes it for a new run.
+     */
     @Override
     public Optional<CgroupRef> find(String parent, String domainName) {
         if (!layout.usable()) {
@@ -120,12 +124,11 @@ public final class CgroupServiceImpl implements CgroupService {
                 group = group.resolve(s);
             }
             group = group.resolve(name);
-            if (!Files.isDirectory(group)) {
-                return Optional.empty();
+            if (Files.isDirectory(group)) {
+                dirs.add(group.toString());
             }
-            dirs.add(group.toString());
         }
-        return Optional.of(ref(name, dirs));
+        return dirs.isEmpty() ? Optional.empty() : Optional.of(ref(name, dirs));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.kvmtool.manager.cgroups;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,6 +63,15 @@ class FixtureLayoutTest {
         assertEquals(ref, service.create("machine", "vm1"), "create is idempotent");
         assertEquals(Optional.of(ref), service.find("machine", "vm1"));
         assertEquals(Optional.empty(), service.find("machine", "vm2"));
+        // a removal cut short (crash between two rmdirs) leaves a partial group: found, so it can be removed
+        CgroupRef half = service.create("machine", "half");
+        Path memoryHalf = Path.of(half.dirs().get(1));
+        assertTrue(memoryHalf.toString().contains("memory"), memoryHalf.toString());
+        assertDoesNotThrow(() -> Files.delete(memoryHalf));
+        CgroupRef found = service.find("machine", "half").orElseThrow();
+        assertEquals(List.of(half.dirs().get(0)), found.dirs());
+        service.remove(found);
+        assertEquals(Optional.empty(), service.find("machine", "half"));
         assertEquals(List.of(host.dir("cpu,cpuacct/machine/vm1.kvmtool/cgroup.procs").toString(),
                 host.dir("memory/machine/vm1.kvmtool/cgroup.procs").toString()), service.procsFiles(ref));
 

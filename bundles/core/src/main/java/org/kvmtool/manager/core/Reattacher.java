@@ -41,9 +41,11 @@ final class Reattacher {
     private final DomainProcess process;
     private final Supervisor supervisor;
     private final Clock clock;
+    private final Path procDir;
 
     Reattacher(Services s, DriverSettings settings, DefinitionStore definitions, StatusStore statuses,
-               DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock) {
+               DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock, Path procDir) {
+        this.procDir = procDir;
         this.s = s;
         this.settings = settings;
         this.definitions = definitions;
@@ -66,6 +68,7 @@ final class Reattacher {
     private static final int PARALLEL = 32;
 
     Result run() {
+        List<Path> malformed = new ArrayList<>();
         AtomicInteger adopted = new AtomicInteger();
         AtomicInteger ended = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, r -> {
@@ -75,7 +78,10 @@ final class Reattacher {
         });
         try {
             loadDefinitions(pool);
-            List<DomainStatus> found = statuses.loadAll((p, e) -> LOG.log(Level.WARNING, "unreadable status file " + p + " left alone", e));
+            List<DomainStatus> found = statuses.loadAll((p, e) -> {
+                LOG.log(Level.WARNING, "malformed status file " + p + " (" + e + "): its lkvm is looked for by name", e);
+                malformed.add(p);
+            });
             List<Callable<Void>> tasks = new ArrayList<>();
             for (DomainStatus st : found) {
                 tasks.add(() -> {
@@ -93,8 +99,111 @@ final class Reattacher {
         } finally {
             pool.shutdown();
         }
+        // after the readable ones: every run they adopted is known, so a ghost HOME is not mistaken for a live one
+        for (Path p : malformed) {
+            try {
+                (recover(p) ? adopted : ended).incrementAndGet();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, p + ": cannot recover (status file left alone): " + e.getMessage(), e);
+            }
+        }
         cleanInactiveCgroups();
         return new Result(adopted.get(), ended.get());
+    }
+
+    /**
+     * A status file that does not parse says nothing reliable, so the processes decide: the domain's lkvm found
+     * by name ({@link LostRun}) is adopted under a rewritten status file; if none runs the domain is shutoff,
+     * and the bad file and any ghost HOME of that name go. True if adopted.
+     */
+    private boolean recover(Path file) {
+        String name = StatusStore.nameOf(file);
+        List<Long> inGroup = new ArrayList<>();
+        if (s.cgroups().support().usable()) {
+            s.cgroups().find(settings.cgroupParent(), name)
+                    .ifPresent(g -> inGroup.addAll(LostRun.pidsIn(s.cgroups().procsFiles(g))));
+        }
+        Path homeRoot = settings.runDir().resolve("home");
+        List<LostRun.Found> lkvms = LostRun.find(procDir, homeRoot, name, inGroup, s.spawner());
+        if (lkvms.isEmpty()) {
+            statuses.delete(name);
+            removeGhostHomes(homeRoot, name);
+            if (s.cgroups().support().usable()) {
+                s.cgroups().find(settings.cgroupParent(), name).ifPresent(g -> s.cgroups().remove(g));
+            }
+            LOG.warning(() -> name + ": no lkvm of this domain runs: shutoff; malformed " + file + " removed");
+            return false;
+        }
+        LostRun.Found f = lkvms.get(0);
+        if (lkvms.size() > 1) {
+            LOG.warning(() -> name + ": " + lkvms.size() + " lkvm run under this name; adopting pid " + f.process().pid()
+                    + ", the others are left alone: " + lkvms);
+        }
+        DomainDefinition def = liveDefinition(file, name);
+        if (def == null) {
+            throw new KvmtoolException(org.kvmtool.manager.api.ErrorCode.INTERNAL_ERROR, "lkvm " + f.process().pid()
+                    + " runs for '" + name + "', a transient domain whose definition was only in the malformed " + file);
+        }
+        DomainStatus st = new DomainStatus(name, def.uuid(), f.id(), f.process(), f.startedAtMillis(), f.ptySlave(),
+                null, f.homeDir(), s.hypervisor().socketPath(f.homeDir(), name), StateReason.RUNNING_UNKNOWN, false,
+                def.currentMemoryBytes(), s.codec().format(def));
+        try {
+            statuses.write(st);
+        } catch (KvmtoolException e) {
+            LOG.log(Level.WARNING, name + ": status file not rewritten: " + e.getMessage(), e);
+        }
+        LOG.warning(() -> name + ": lkvm " + f.process().pid() + " found by name, adopted; " + file + " rewritten");
+        return reattach(st);
+    }
+
+    /** The live definition salvaged from the damaged file if its line survived, else the persistent one. */
+    private DomainDefinition liveDefinition(Path file, String name) {
+        try {
+            String text = new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8);
+            java.util.Optional<String> xml = StatusStore.salvageDefinition(text);
+            if (xml.isPresent()) {
+                DomainDefinition def = s.codec().parse(xml.get());
+                if (def.name().equals(name)) {
+                    return def;
+                }
+            }
+        } catch (IOException | KvmtoolException e) {
+            LOG.log(Level.FINE, name + ": no definition salvaged from " + file + ": " + e.getMessage(), e);
+        }
+        DomainObject d = registry.find(name).orElse(null);
+        return d == null ? null : d.persistentDefinition();
+    }
+
+    /** HOME dirs (runDir/home/ID) that hold a socket of {@code name} and belong to no active run: ghosts. */
+    private void removeGhostHomes(Path homeRoot, String name) {
+        List<String> live = new ArrayList<>();
+        for (DomainObject d : registry.all()) {
+            DomainRun r = d.run();
+            if (r != null) {
+                live.add(r.homeDir);
+            }
+        }
+        if (!Files.isDirectory(homeRoot)) {
+            return;
+        }
+        try (var homes = Files.newDirectoryStream(homeRoot)) {
+            for (Path h : homes) {
+                if (Files.exists(h.resolve(".lkvm").resolve(name + ".sock"), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        && !live.contains(h.toString())) {
+                    deleteTree(h);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, name + ": ghost HOME under " + homeRoot + " not removed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** Parsed side by side (the XML codec is most of an activation's CPU), registered in the files' order. */

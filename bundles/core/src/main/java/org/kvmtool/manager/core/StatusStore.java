@@ -62,6 +62,32 @@ final class StatusStore {
         return out;
     }
 
+    /** The domain a status file is about, from its file name (which holds whether the content is readable or not). */
+    static String nameOf(Path file) {
+        String f = file.getFileName().toString();
+        return f.substring(0, f.length() - SUFFIX.length());
+    }
+
+    /**
+     * The recorded live definition of a status file that does not parse as a whole: each line is read on its
+     * own (the format keeps one value a line), so a damaged line elsewhere does not take the definition with it.
+     */
+    static java.util.Optional<String> salvageDefinition(String text) {
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("definition=")) {
+                continue;
+            }
+            Properties p = new Properties();
+            try {
+                p.load(new StringReader(line));
+                return java.util.Optional.ofNullable(p.getProperty("definition"));
+            } catch (IOException | RuntimeException damaged) {
+                return java.util.Optional.empty();
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     static String format(DomainStatus s) {
         TreeMap<String, String> m = new TreeMap<>();
         m.put("name", s.name());

@@ -41,6 +41,8 @@ public final class SocketLkvmControl implements LkvmControl {
 
     /** Between connect attempts while lkvm starts; spent waiting on the pidfd, so a death ends it early. */
     private static final long READY_RETRY_MILLIS = 1;
+    /** How long an lkvm whose STOP failed may take to end by itself before it is killed. */
+    private static final long STOP_FAILED_WAIT_MILLIS = 250;
 
     private final Posix posix;
     private final ProcFs proc;
@@ -184,7 +186,10 @@ public final class SocketLkvmControl implements LkvmControl {
             if (pidfd.exited()) {
                 return;
             }
-            if (askToStop(socketPath) && pidfd.awaitExit(grace.toMillis())) {
+            // A failed STOP is often lkvm already ending (the STOP it got while paused acts on RESUME, and
+            // the next connection then breaks): a short wait before SIGKILL lets it end normally.
+            long wait = askToStop(socketPath) ? grace.toMillis() : Math.min(grace.toMillis(), STOP_FAILED_WAIT_MILLIS);
+            if (pidfd.awaitExit(wait)) {
                 return;
             }
             try {

@@ -8,6 +8,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -41,6 +43,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultCampaignTest {
     static final Duration SETTLE = Duration.ofSeconds(10);
+    /**
+     * How soon after kill -9 of lkvm every State must be true, as seen by a Jolokia client (HTTP round trips
+     * included). The goal is 10 ms at the manager; a client on a loaded 2-CPU CI machine cannot see that finely,
+     * so the bound asserted here is looser and the measured lags are printed.
+     */
+    static final Duration TRUE_WITHIN = Duration.ofMillis(Long.getLong("faults.truth.ms", 5000));
     private final long seed = Long.getLong("faults.seed", System.nanoTime());
     private final Random random = new Random(seed);
     private Product p;
@@ -54,7 +62,9 @@ class FaultCampaignTest {
         Path lkvm = Path.of(real != null && !real.isEmpty() ? real : System.getProperty("kvmtool.standin.lkvm"));
         guest = Path.of(System.getProperty("kvmtool.test.guest"));
         p = new Product(lkvm, Map.of("shutdown.timeout.seconds", "2"));
-        p.start();
+        long boot = p.start();
+        System.out.printf("FAULT boot: Jolokia after %d ms, boot features settled %d ms later%n", boot,
+                Campaign.awaitBootFeatures(p, Product.BOOT_TIMEOUT));
         linux = p.marker("linux.k", "linux cpu-percent=0");
     }
 
@@ -73,6 +83,7 @@ class FaultCampaignTest {
         int ptys = Campaign.ptyFds(p.karaf());
         String[] ops = {"start", "shutdown", "destroy", "suspend", "resume", "reboot"};
         ExecutorService ex = Executors.newSingleThreadExecutor();
+        List<Double> lags = new ArrayList<>();
         try {
             for (int round = 0; round < 3; round++) {
                 for (String op : ops) {
@@ -83,17 +94,28 @@ class FaultCampaignTest {
                         }
                     }
                     int delayMicros = random.nextInt(30_000);
-                    Future<?> f = ex.submit(() -> p.exec(Product.domain("k9"), op));
+                    AtomicLong answered = new AtomicLong();
+                    Future<?> f = ex.submit(() -> {
+                        try {
+                            return p.exec(Product.domain("k9"), op);
+                        } finally {
+                            answered.set(System.nanoTime());
+                        }
+                    });
                     long deadline = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(delayMicros);
                     while (System.nanoTime() < deadline) {
                         Thread.onSpinWait();
                     }
                     p.lkvmProcesses().forEach(ProcessHandle::destroyForcibly);
+                    long killed = System.nanoTime();
                     try {
                         f.get(30, TimeUnit.SECONDS);
                     } catch (java.util.concurrent.ExecutionException refusedOrFailed) {
                         // an operation may fail because its guest died under it: it must say so, not hang
                     }
+                    // the fact is the later of the kill and the answer (an operation in progress may hold the domain)
+                    lags.add(Campaign.stateTrueAfter(p, Math.max(killed, answered.get()), TRUE_WITHIN,
+                            "kill -9 during " + op + " (" + delayMicros + " us in)"));
                     // reboot or a start racing the kill may have started a new lkvm: end it
                     Campaign.await(SETTLE, () -> {
                         String s = p.state("k9");
@@ -109,9 +131,12 @@ class FaultCampaignTest {
         } finally {
             ex.shutdownNow();
         }
+        System.out.println("FAULT kill -9 of lkvm during every operation: every State true "
+                + Campaign.summary(lags) + " after the later of the kill and the answer (Jolokia reads)");
         p.startDomain("k9");
         assertEquals("running", p.state("k9"));
         p.exec(Product.domain("k9"), "destroy");
+        Campaign.assertStateTrueNow(p, "destroy of k9");
         Campaign.assertTruth(p, SETTLE);
         Campaign.await(SETTLE, () -> Campaign.ptyFds(p.karaf()) <= ptys,
                 () -> "pty descriptors of Karaf back to " + ptys + ", now " + Campaign.ptyFds(p.karaf()));
@@ -132,6 +157,7 @@ class FaultCampaignTest {
         assertEquals("destroyed", p.read(Product.domain("paused"), "StateReason"));
         assertTrue(ProcessHandle.of(pid).map(h -> !h.isAlive() || Campaign.isZombie(pid)).orElse(true),
                 "lkvm " + pid + " gone once destroy() returned");
+        Campaign.assertStateTrueNow(p, "destroy of a paused guest");
         Campaign.assertTruth(p, SETTLE);
         System.out.printf("FAULT paused guest destroyed: shutoff, reason destroyed, %.0f ms%n", ms);
     }
@@ -167,11 +193,13 @@ class FaultCampaignTest {
             p.exec(Product.domain("nostat"), "destroy");
             double destroyMs = (System.nanoTime() - d0) / 1e6;
             assertEquals("shutoff", p.state("nostat"));
+            Campaign.assertStateTrueNow(p, "destroy of a guest with a stuck IPC thread");
             System.out.printf("FAULT STAT stuck: other domain start + reads %.0f ms, suspend %.0f ms, destroy %.0f ms%n",
                     others, suspendMs, destroyMs);
             assertTrue(destroyMs < 15_000, "destroy of a guest with a stuck IPC thread took " + destroyMs + " ms");
         }
         p.exec(Product.domain("other"), "destroy");
+        Campaign.assertStateTrueNow(p, "destroy of the other domain");
         Campaign.assertTruth(p, SETTLE);
     }
 
@@ -186,6 +214,7 @@ class FaultCampaignTest {
         Path log = p.logDir.resolve("fl.log");
         Campaign.await(Duration.ofSeconds(60), () -> Files.exists(log) && Files.size(log) >= flood,
                 () -> "512 KiB flood logged");
+        assertFloodLogged(Files.readAllBytes(log), flood);
         long t0 = System.nanoTime();
         p.exec(Product.domain("fl"), "sendConsole", "Z");
         Campaign.await(Duration.ofSeconds(10), () -> ((String) p.exec(Product.domain("fl"), "consoleLog", 64)).endsWith("Z"),
@@ -193,6 +222,7 @@ class FaultCampaignTest {
         System.out.printf("FAULT flood while detached: %d bytes logged, echo after %.0f ms%n", Files.size(log),
                 (System.nanoTime() - t0) / 1e6);
         p.exec(Product.domain("fl"), "destroy");
+        Campaign.assertStateTrueNow(p, "destroy of the flooded guest");
         Campaign.assertTruth(p, SETTLE);
     }
 
@@ -245,6 +275,7 @@ class FaultCampaignTest {
         ex.shutdown();
         System.out.printf("FAULT 100 clients x 20 domains: %d done, %d refused for the state, %d other errors %s%n",
                 ok.get(), refused.get(), odd.size(), odd.stream().limit(5).toList());
+        Campaign.assertStateTrueNow(p, "the last of 100 clients answered");
         Campaign.assertTruth(p, SETTLE);
         for (int i = 0; i < 20; i++) {
             String s = p.state("cc" + i);
@@ -252,9 +283,75 @@ class FaultCampaignTest {
                 p.exec(Product.domain("cc" + i), "destroy");
             }
         }
+        Campaign.assertStateTrueNow(p, "destroy of the 20 domains");
         Campaign.assertTruth(p, SETTLE);
         assertTrue(Campaign.names(p).containsAll(List.of("cc0", "cc19")), "definitions kept");
         assertTrue(odd.isEmpty(), "errors that are not about the state: " + odd.stream().limit(10).toList());
+    }
+
+    /**
+     * "Every state true within 10 ms of the fact", measured where it can be: kill -9 of a running guest, then the
+     * timestamp of its lifecycle notification ("stopped crashed", stamped by the manager when it made the domain
+     * shutoff) against the wall clock of the kill (same host, millisecond resolution); and, as a client sees it,
+     * the first Jolokia read at which every State was true again.
+     */
+    @Test
+    @Order(6)
+    void stateShutoffWithinMillisOfKill() throws Exception {
+        p.define(Product.xml("tk", linux, 32));
+        javax.management.ObjectName on = new javax.management.ObjectName(Product.domain("tk"));
+        java.util.concurrent.BlockingQueue<javax.management.Notification> q = new java.util.concurrent.LinkedBlockingQueue<>();
+        javax.management.NotificationListener l = (n, hb) -> {
+            if (n.getType().equals("kvmtool.domain.lifecycle")) {
+                q.add(n);
+            }
+        };
+        p.jmx().addNotificationListener(on, l, null, null);
+        List<Double> manager = new ArrayList<>();
+        List<Double> client = new ArrayList<>();
+        try {
+            for (int i = 0; i < Integer.getInteger("faults.kill.rounds", 10); i++) {
+                p.startDomain("tk");
+                long pid = p.pid("tk");
+                Thread.sleep(100); // the start's own notifications delivered
+                q.clear();
+                long killMillis = System.currentTimeMillis();
+                long killNanos = System.nanoTime();
+                ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+                javax.management.Notification stopped = null;
+                long deadline = System.nanoTime() + SETTLE.toNanos();
+                while (stopped == null && System.nanoTime() < deadline) {
+                    javax.management.Notification n = q.poll(100, TimeUnit.MILLISECONDS);
+                    if (n != null && n.getMessage().startsWith("stopped")) {
+                        stopped = n;
+                    }
+                }
+                assertTrue(stopped != null, "no stopped notification within " + SETTLE + " of kill -9");
+                assertEquals("stopped crashed", stopped.getMessage());
+                client.add(Campaign.stateTrueAfter(p, killNanos, TRUE_WITHIN, "kill -9 of tk"));
+                manager.add((double) (stopped.getTimeStamp() - killMillis));
+                assertEquals("shutoff", p.state("tk"));
+            }
+        } finally {
+            p.jmx().removeNotificationListener(on, l);
+        }
+        System.out.println("FAULT kill -9 -> shutoff: at the manager (notification timestamp - kill) " + Campaign.summary(manager)
+                + "; every State true at a Jolokia client " + Campaign.summary(client));
+        Campaign.assertTruth(p, SETTLE);
+    }
+
+    /** The stand-in's flood pattern (lkvm-standin.c, flood()): every byte of it in the log, in order. */
+    static void assertFloodLogged(byte[] log, long flood) {
+        byte[] line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n".getBytes(StandardCharsets.US_ASCII);
+        String text = new String(log, StandardCharsets.ISO_8859_1);
+        int start = text.indexOf(new String(line, StandardCharsets.ISO_8859_1));
+        assertTrue(start >= 0, "no flood line in the log");
+        assertTrue(log.length - start >= flood, "flood logged from byte " + start + ": " + (log.length - start) + " of " + flood);
+        for (int i = 0; i < flood; i++) {
+            if (log[start + i] != line[i % line.length]) {
+                throw new AssertionError("flood byte " + i + " of " + flood + " differs in the log (at " + (start + i) + ")");
+            }
+        }
     }
 
     private Object statusValue(String name, String key) throws Exception {

@@ -57,7 +57,9 @@ class KarafFaultsTest {
                 mounts.add(d);
             }
         }
-        p.start();
+        long boot = p.start();
+        System.out.printf("FAULT boot: Jolokia after %d ms, boot features settled %d ms later%n", boot,
+                Campaign.awaitBootFeatures(p, Product.BOOT_TIMEOUT));
         linux = p.marker("linux.k", "linux cpu-percent=0");
     }
 
@@ -114,10 +116,13 @@ class KarafFaultsTest {
             }
         });
         t.start();
-        Thread.sleep(300 + random.nextInt(700));
+        // the first definitions of a fresh JVM are slow: kill within a stream of defines, not before the first returned
+        Campaign.await(Duration.ofSeconds(60), () -> defined.size() >= 3, () -> "3 definitions before the kill");
+        Thread.sleep(random.nextInt(300));
         p.kill9();
         t.join(60_000);
         restart();
+        Campaign.assertStateTrueNow(p, "the restart");
         List<String> names = Campaign.names(p);
         for (String d : defined) {
             assertTrue(names.contains(d), d + " was defined (defineDomain returned) and is lost after kill -9: " + names);
@@ -167,6 +172,7 @@ class KarafFaultsTest {
             }
             p.lkvmProcesses().forEach(h -> before.put(h.pid(), Product.cmdline(h.pid())));
             restart();
+            Campaign.assertStateTrueNow(p, "the restart after kill -9 of Karaf during " + phase);
             Campaign.assertTruth(p, SETTLE);
             // no guest lost: every lkvm alive when Karaf died and still alive now is claimed by its domain
             for (long pid : before.keySet()) {
@@ -203,8 +209,8 @@ class KarafFaultsTest {
         String text = Files.readString(status, StandardCharsets.ISO_8859_1);
         Files.writeString(status, text.replaceAll("(?m)^pid=\\d+$", "pid=" + stranger.pid()), StandardCharsets.ISO_8859_1);
         restart();
-        Campaign.await(SETTLE, () -> p.state("reuse").equals("shutoff"),
-                () -> "reuse shutoff once its recorded pid belongs to another process");
+        Campaign.assertStateTrueNow(p, "the restart");
+        assertEquals("shutoff", p.state("reuse"), "shutoff once its recorded pid belongs to another process");
         assertTrue(stranger.isAlive(), "the process now owning the recorded pid is left alone");
         assertEquals(-1L, p.pid("reuse"));
         Campaign.assertTruth(p, SETTLE);
@@ -219,27 +225,43 @@ class KarafFaultsTest {
     @Order(4)
     void malformedStatusFile() throws Exception {
         p.define(Product.xml("mal", linux, 32));
+        p.define(Product.xml("maldead", linux, 32));
         p.define(Product.xml("good", linux, 32));
         p.startDomain("mal");
+        p.startDomain("maldead");
         p.startDomain("good");
         long goodPid = p.pid("good");
         long malPid = p.pid("mal");
+        long deadPid = p.pid("maldead");
         p.kill9();
+        ProcessHandle.of(deadPid).orElseThrow().destroyForcibly();
         Files.writeString(p.runDir.resolve("mal.status"), "pid=banana\n\0\0garbage=\\u12");
+        Files.writeString(p.runDir.resolve("maldead.status"), "pid=banana\n\0\0garbage=\\u12");
         restart();
+        Campaign.assertStateTrueNow(p, "the restart");
         assertEquals("running", p.state("good"), "the other guest reattached");
         assertEquals(goodPid, p.pid("good"));
-        assertTrue(Campaign.names(p).contains("mal"), "definition kept");
-        String malState = p.state("mal");
-        boolean malAlive = ProcessHandle.of(malPid).map(ProcessHandle::isAlive).orElse(false) && !Campaign.isZombie(malPid);
-        System.out.printf("FAULT malformed status: mal is %s, its lkvm %d %s%n", malState, malPid, malAlive ? "alive" : "gone");
+        assertTrue(Campaign.names(p).containsAll(List.of("mal", "maldead")), "definitions kept");
+        // the lkvm behind the garbage is found by name and adopted; the file is rewritten
+        assertEquals("running", p.state("mal"), "mal's lkvm " + malPid + " adopted");
+        assertEquals(malPid, p.pid("mal"));
+        java.util.Properties rewritten = new java.util.Properties();
+        try (var r = Files.newBufferedReader(p.runDir.resolve("mal.status"), StandardCharsets.ISO_8859_1)) {
+            rewritten.load(r);
+        }
+        assertEquals(Long.toString(malPid), rewritten.getProperty("pid"), "mal.status rewritten");
+        // with no lkvm behind it: shutoff, the bad file gone (assertTruth checks both)
+        assertEquals("shutoff", p.state("maldead"));
+        assertTrue(Files.notExists(p.runDir.resolve("maldead.status")), "maldead.status removed");
+        System.out.printf("FAULT malformed status: mal running with its lkvm %d, status rewritten; maldead shutoff, file removed%n",
+                malPid);
         Campaign.assertTruth(p, SETTLE);
         p.exec(Product.domain("good"), "destroy");
-        if (!p.state("mal").equals("shutoff")) {
-            p.exec(Product.domain("mal"), "destroy");
-        }
-        p.startDomain("mal");
         p.exec(Product.domain("mal"), "destroy");
+        Campaign.assertStateTrueNow(p, "destroy of mal and good");
+        Campaign.assertTruth(p, SETTLE);
+        p.startDomain("maldead");
+        p.exec(Product.domain("maldead"), "destroy");
         Campaign.assertTruth(p, SETTLE);
     }
 
