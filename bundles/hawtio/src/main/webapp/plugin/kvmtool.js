@@ -14,8 +14,8 @@
   /* Karaf's JMX security MBean, as Hawtio's own RBAC finds it (its name carries the instance name). */
   var SECURITY_SEARCH = '*:type=security,area=jmx,*';
   /* What the table needs of every domain; the selected domain is read in full. */
-  var ATTRIBUTES = ['Name', 'State', 'StateReason', 'Vcpus', 'CpuTimeNanos', 'MemoryUsageBytes',
-    'MaxMemoryBytes', 'CurrentMemoryBytes', 'UptimeSeconds', 'Autostart', 'Persistent'];
+  var ATTRIBUTES = ['Name', 'State', 'StateReason', 'Pid', 'Vcpus', 'CpuTimeNanos', 'MemoryUsageBytes',
+    'MemoryLimitBytes', 'MaxMemoryBytes', 'CurrentMemoryBytes', 'UptimeSeconds', 'Autostart', 'Persistent'];
   var MANAGER_ATTRIBUTES = ['Uri', 'HypervisorVersion', 'HypervisorAvailable'];
   /* Operations (and attribute writes, as setX) whose permission is asked of Karaf, per domain. */
   var OPERATIONS = ['start', 'shutdown', 'destroy', 'reboot', 'suspend', 'resume', 'setMemory', 'undefine',
@@ -43,6 +43,62 @@
 
   function on(name) {
     return 'kvmtool:type=Domain,name=' + name;
+  }
+
+  var MIB = 1048576;
+
+  /*
+   * A domain's CPU reading for the CPU % rate: {pid, cpu, t}, or null when it has none (shut off, or no cgroup
+   * figure yet: a 0 would make the next reading's whole count look like one interval's).
+   */
+  function cpuReading(d, now) {
+    return d.State !== 'shutoff' && d.CpuTimeNanos > 0 ? {pid: d.Pid, cpu: d.CpuTimeNanos, t: now} : null;
+  }
+
+  /*
+   * CPU % between two readings of ONE run of lkvm, or null. CpuTimeNanos is cumulative per cgroup: the first
+   * reading of a run only primes the rate, and so does a reset (the guest restarted: another Pid, or a count
+   * below the previous one), rather than showing a rate against zero or a negative one.
+   */
+  function cpuPercent(prev, cur) {
+    if (!prev || !cur || prev.pid !== cur.pid || cur.cpu < prev.cpu || cur.t <= prev.t) {
+      return null;
+    }
+    return (cur.cpu - prev.cpu) / ((cur.t - prev.t) * 1e6) * 100;
+  }
+
+  /* One refresh of a domain's CPU rate: its CPU % (or null) and the reading to keep for the next refresh. */
+  function cpuStep(prev, d, now) {
+    var cur = cpuReading(d, now);
+    return {percent: cpuPercent(prev, cur), prev: cur};
+  }
+
+  /*
+   * The top of the memory chart, in MiB. The chart shows the cgroup's usage, which counts lkvm's own memory as
+   * well as the guest's RAM, so it may pass MaxMemoryBytes: scaled to the cgroup's limit when there is one,
+   * otherwise to the larger of the guest's RAM and the highest usage seen, so the line is never cut off.
+   */
+  function memoryScaleMiB(limitBytes, maxMemoryBytes, peakMiB) {
+    if (limitBytes > 0) {
+      return limitBytes / MIB;
+    }
+    return Math.max(1, (maxMemoryBytes > 0 ? maxMemoryBytes : 0) / MIB, Math.ceil(peakMiB || 0));
+  }
+
+  /* The host's memory for a domain, as the table shows it: the cgroup's usage, against its limit when set. */
+  function usageText(usageBytes, limitBytes) {
+    if (!(usageBytes > 0)) {
+      return '-';
+    }
+    var used = Math.round(usageBytes / MIB);
+    return limitBytes > 0 ? used + ' / ' + Math.round(limitBytes / MIB) + ' MiB limit' : used + ' MiB';
+  }
+
+  /* Under node (the unit test of these figures) there is no Hawtio: hand over the pure functions only. */
+  if (typeof module === 'object' && module.exports) {
+    module.exports = {cpuReading: cpuReading, cpuPercent: cpuPercent, cpuStep: cpuStep, memoryScaleMiB: memoryScaleMiB,
+      usageText: usageText};
+    return;
   }
 
   var template = [
@@ -77,7 +133,8 @@
     '        <td class="kvmtool-state"><span class="label" ng-class="$ctrl.stateClass(d.State)">{{d.State}}</span> <small>{{d.StateReason}}</small></td>',
     '        <td>{{d.Vcpus}}</td>',
     '        <td class="kvmtool-cpu">{{d.cpuPercent === null ? \'-\' : (d.cpuPercent | number:1) + \' %\'}}</td>',
-    '        <td class="kvmtool-memory">{{$ctrl.mib(d.MemoryUsageBytes)}} / {{$ctrl.mib(d.MaxMemoryBytes)}} MiB</td>',
+    '        <td class="kvmtool-memory">{{$ctrl.mib(d.CurrentMemoryBytes)}} / {{$ctrl.mib(d.MaxMemoryBytes)}} MiB</td>',
+    '        <td class="kvmtool-usage">{{$ctrl.usage(d)}}</td>',
     '        <td class="kvmtool-uptime">{{$ctrl.uptime(d.UptimeSeconds)}}</td>',
     '        <td>{{d.Autostart ? \'yes\' : \'no\'}}</td>',
     '        <td class="kvmtool-actions">',
@@ -85,7 +142,7 @@
     '                  ng-disabled="$ctrl.busy[d.Name]" ng-click="$ctrl.invoke(d.Name, op)">{{op}}</button>',
     '        </td>',
     '      </tr>',
-    '      <tr ng-if="$ctrl.rows().length === 0"><td colspan="8" class="kvmtool-empty">{{$ctrl.loaded ? \'No domain\' + ($ctrl.filter ? \' matches the filter\' : \' is defined\') : \'Loading...\'}}</td></tr>',
+    '      <tr ng-if="$ctrl.rows().length === 0"><td colspan="9" class="kvmtool-empty">{{$ctrl.loaded ? \'No domain\' + ($ctrl.filter ? \' matches the filter\' : \' is defined\') : \'Loading...\'}}</td></tr>',
     '    </tbody>',
     '  </table>',
     '  <div class="kvmtool-detail" ng-if="$ctrl.selected && $ctrl.byName[$ctrl.selected]">',
@@ -99,9 +156,11 @@
     '        <div class="kvmtool-chart"><div>CPU % (from CpuTimeNanos), last {{$ctrl.chartSpanText()}} <span class="kvmtool-chart-max">max {{$ctrl.chartMax(\'cpu\') | number:0}} %</span></div>',
     '          <svg class="kvmtool-cpu-chart" ng-attr-viewBox="0 0 {{::$ctrl.chart.w}} {{::$ctrl.chart.h}}" preserveAspectRatio="none">',
     '            <polyline fill="none" stroke="#0088ce" stroke-width="2" ng-attr-points="{{$ctrl.points(\'cpu\')}}"></polyline></svg></div>',
-    '        <div class="kvmtool-chart"><div>Memory used (MiB), last {{$ctrl.chartSpanText()}} <span class="kvmtool-chart-max">max {{$ctrl.chartMax(\'mem\') | number:0}} MiB</span></div>',
+    '        <div class="kvmtool-chart"><div>Host memory of its cgroup (MiB), last {{$ctrl.chartSpanText()}} <span class="kvmtool-chart-max">{{$ctrl.memoryScaleText()}}</span></div>',
     '          <svg class="kvmtool-mem-chart" ng-attr-viewBox="0 0 {{::$ctrl.chart.w}} {{::$ctrl.chart.h}}" preserveAspectRatio="none">',
-    '            <polyline fill="none" stroke="#3f9c35" stroke-width="2" ng-attr-points="{{$ctrl.points(\'mem\')}}"></polyline></svg></div>',
+    '            <polyline fill="none" stroke="#3f9c35" stroke-width="2" ng-attr-points="{{$ctrl.points(\'mem\')}}"></polyline></svg>',
+    '          <div class="kvmtool-chart-note">Guest RAM {{$ctrl.mib($ctrl.byName[$ctrl.selected].CurrentMemoryBytes)}} of {{$ctrl.mib($ctrl.byName[$ctrl.selected].MaxMemoryBytes)}} MiB;',
+    '            the cgroup also counts lkvm\'s own memory, and only the RAM the guest has touched.</div></div>',
     '        <div class="kvmtool-settings">',
     '          <form class="kvmtool-setmem" ng-if="$ctrl.allowed($ctrl.selected, \'setMemory\') && $ctrl.setMemValid()" ng-submit="$ctrl.setMemory()">',
     '            <input class="form-control kvmtool-setmem-mib" type="number" min="1" ng-model="$ctrl.setMemMiB" placeholder="MiB"> MiB',
@@ -140,10 +199,11 @@
     ctrl.attributes = [];
     ctrl.columns = [
       {key: 'Name', title: 'Name'}, {key: 'State', title: 'State'}, {key: 'Vcpus', title: 'vCPUs'},
-      {key: 'cpuPercent', title: 'CPU'}, {key: 'MemoryUsageBytes', title: 'Memory used / max'},
+      {key: 'cpuPercent', title: 'CPU'}, {key: 'CurrentMemoryBytes', title: 'Guest RAM / max'},
+      {key: 'MemoryUsageBytes', title: 'Host memory (cgroup)'},
       {key: 'UptimeSeconds', title: 'Uptime'}, {key: 'Autostart', title: 'Autostart'}];
 
-    var last = {};          /* name -> {cpu, t}: the previous sample, for CPU % */
+    var last = {};          /* name -> {pid, cpu, t}: the previous CPU reading of the domain's run, for CPU % */
     var history = {};       /* name -> [{t, cpu, mem}] within WINDOW_MS */
     var permissions = {};   /* name -> {op: boolean}; '' holds the manager's */
     var security;           /* Karaf's JMX security MBean name; null: none (another runtime), undefined: not known yet */
@@ -222,14 +282,11 @@
         if (!d || typeof d.Name !== 'string') {
           return;
         }
-        var prev = last[d.Name];
-        d.cpuPercent = null;
-        if (d.State !== 'shutoff' && prev && now > prev.t && d.CpuTimeNanos >= prev.cpu) {
-          d.cpuPercent = (d.CpuTimeNanos - prev.cpu) / ((now - prev.t) * 1e6) * 100;
-        }
-        last[d.Name] = {cpu: d.CpuTimeNanos, t: now};
+        var cpu = cpuStep(last[d.Name], d, now);
+        d.cpuPercent = cpu.percent;
+        last[d.Name] = cpu.prev;
         var h = history[d.Name] = history[d.Name] || [];
-        h.push({t: now, cpu: d.cpuPercent, mem: (d.MemoryUsageBytes > 0 ? d.MemoryUsageBytes : 0) / 1048576});
+        h.push({t: now, cpu: d.cpuPercent, mem: (d.MemoryUsageBytes > 0 ? d.MemoryUsageBytes : 0) / MIB});
         while (h.length && h[0].t < now - WINDOW_MS) {
           h.shift();
         }
@@ -376,7 +433,7 @@
       ctrl.xml = '';
       ctrl.attributes = [];
       var d = name && ctrl.byName[name];
-      ctrl.setMemMiB = d ? Math.round(d.CurrentMemoryBytes / 1048576) : null;
+      ctrl.setMemMiB = d ? Math.round(d.CurrentMemoryBytes / MIB) : null;
       if (name) {
         loadXml();
         refresh();
@@ -416,7 +473,7 @@
 
     ctrl.setMemory = function () {
       if (ctrl.setMemMiB > 0) {
-        exec(ctrl.selected, 'setMemory(long)', [Math.round(ctrl.setMemMiB * 1048576)]);
+        exec(ctrl.selected, 'setMemory(long)', [Math.round(ctrl.setMemMiB * MIB)]);
       }
     };
 
@@ -464,14 +521,20 @@
     };
 
     ctrl.chartMax = function (series) {
-      var d = ctrl.byName[ctrl.selected];
-      if (series === 'mem') {
-        return Math.max(1, ((d && d.MaxMemoryBytes) || 0) / 1048576);
-      }
       var peak = 0;
-      (history[ctrl.selected] || []).forEach(function (s) { peak = Math.max(peak, s.cpu); });
+      (history[ctrl.selected] || []).forEach(function (s) { peak = Math.max(peak, s[series]); });
+      if (series === 'mem') {
+        var d = ctrl.byName[ctrl.selected] || {};
+        return memoryScaleMiB(d.MemoryLimitBytes, d.MaxMemoryBytes, peak);
+      }
       /* whole decades of percent, at least 10 %, so a small load stays visible */
       return Math.max(10, Math.ceil(peak / 10) * 10);
+    };
+
+    ctrl.memoryScaleText = function () {
+      var d = ctrl.byName[ctrl.selected] || {};
+      var top = Math.round(ctrl.chartMax('mem'));
+      return d.MemoryLimitBytes > 0 ? 'limit ' + top + ' MiB' : 'scale ' + top + ' MiB, no limit';
     };
 
     /* The time the charts span: what has been seen, from one to five minutes, so early samples are not a sliver. */
@@ -501,7 +564,8 @@
       }).join(' ');
     };
 
-    ctrl.mib = function (bytes) { return bytes > 0 ? Math.round(bytes / 1048576) : 0; };
+    ctrl.mib = function (bytes) { return bytes > 0 ? Math.round(bytes / MIB) : 0; };
+    ctrl.usage = function (d) { return usageText(d.MemoryUsageBytes, d.MemoryLimitBytes); };
     ctrl.stateClass = function (s) {
       return {running: 'label-success', paused: 'label-warning', shutdown: 'label-info', shutoff: 'label-default'}[s] || 'label-default';
     };
@@ -558,6 +622,7 @@
     '.kvmtool-filter { max-width: 260px; }',
     '.kvmtool-hypervisor { margin-left: auto; color: #72767b; }',
     '.kvmtool-sortable { cursor: pointer; white-space: nowrap; }',
+    '.kvmtool-cpu, .kvmtool-memory, .kvmtool-usage { white-space: nowrap; }',
     '.kvmtool-actions .btn { margin-right: 4px; }',
     '.kvmtool-empty { color: #72767b; text-align: center; }',
     '.kvmtool-define { border: 1px solid #d1d1d1; padding: 10px; margin-bottom: 10px; }',
@@ -571,6 +636,7 @@
     '.kvmtool-charts { display: flex; flex-direction: column; gap: 12px; }',
     '.kvmtool-chart svg { width: 360px; height: 100px; background: #f5f5f5; border: 1px solid #d1d1d1; display: block; }',
     '.kvmtool-chart-max { color: #72767b; margin-left: 8px; }',
+    '.kvmtool-chart-note { color: #72767b; font-size: 11px; max-width: 360px; }',
     '.kvmtool-console { max-height: 260px; overflow: auto; background: #1e1e1e; color: #e0e0e0; white-space: pre-wrap; }',
     '.kvmtool-setmem { display: flex; gap: 8px; align-items: center; margin: 0 0 6px 0; }',
     '.kvmtool-setmem input[type=number] { max-width: 120px; }',

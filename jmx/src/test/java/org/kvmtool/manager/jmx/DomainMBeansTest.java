@@ -39,6 +39,7 @@ import javax.management.openmbean.SimpleType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.kvmtool.manager.api.testing.FakeDomainDriver;
 
 /** The JMX contract (design.md) against a fake driver, in a plain MBeanServer. */
 class DomainMBeansTest {

@@ -44,6 +44,7 @@ import javax.security.auth.Subject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.kvmtool.manager.api.testing.FakeDomainDriver;
 
 /**
  * A remote JMX client, as JConsole or VisualVM over Karaf's RMI connector: a JMXConnectorServer over RMI on the

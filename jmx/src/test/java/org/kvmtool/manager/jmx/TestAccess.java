@@ -1,5 +1,7 @@
 package org.kvmtool.manager.jmx;
 
+import org.kvmtool.manager.api.testing.FakeDomainDriver;
+
 /** Lets tests in other packages reach the package-private pieces of this one. */
 public final class TestAccess {
     private TestAccess() {

@@ -12,10 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.DomainState;
 import org.kvmtool.manager.api.ErrorCode;
@@ -25,23 +22,7 @@ import org.kvmtool.manager.core.fakes.FakeCodec;
 import org.kvmtool.manager.core.fakes.FakeHost;
 import org.osgi.service.event.Event;
 
-class DriverLifecycleTest {
-    @TempDir
-    Path tmp;
-    Fixture f;
-    KvmtoolDriver driver;
-
-    @BeforeEach
-    void setUp() {
-        f = new Fixture(tmp);
-        driver = f.activate();
-    }
-
-    @AfterEach
-    void tearDown() {
-        f.close();
-    }
-
+class DriverLifecycleTest extends FakeHostTest {
     private DomainInfo info(String name) {
         return driver.lookup(name).orElseThrow();
     }

@@ -8,17 +8,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -94,55 +90,21 @@ class RealScenariosTest {
         });
         watcher.start();
         EnumSet<ErrorCode> expected = EnumSet.of(ErrorCode.OPERATION_INVALID, ErrorCode.OPERATION_TIMEOUT, ErrorCode.NO_DOMAIN);
-        List<String> unexpected = new CopyOnWriteArrayList<>();
-        Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
-        CountDownLatch go = new CountDownLatch(1);
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < 100; t++) {
-            long seed = t;
-            Thread th = new Thread(() -> {
-                Random r = new Random(seed);
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                for (int i = 0; i < 8; i++) {
-                    String n = names.get(r.nextInt(names.size()));
-                    try {
-                        switch (r.nextInt(9)) {
-                            case 0, 1, 2 -> driver.start(n);
-                            case 3 -> driver.destroy(n);
-                            case 4 -> driver.suspend(n);
-                            case 5 -> driver.resume(n);
-                            case 6 -> driver.reboot(n);
-                            case 7 -> driver.sendConsole(n, "q");
-                            default -> driver.lookup(n).filter(x -> x.isActive())
-                                    .ifPresent(x -> ProcessHandle.of(x.pid()).ifPresent(ProcessHandle::destroyForcibly));
-                        }
-                        outcomes.computeIfAbsent("ok", k -> new AtomicInteger()).incrementAndGet();
-                    } catch (KvmtoolException e) {
-                        outcomes.computeIfAbsent(e.code().name(), k -> new AtomicInteger()).incrementAndGet();
-                        // a start whose lkvm was killed by the test (the last case) fails: that is the truth
-                        boolean killedMidStart = e.code() == ErrorCode.OPERATION_FAILED;
-                        if (!expected.contains(e.code()) && !killedMidStart) {
-                            java.io.StringWriter w = new java.io.StringWriter();
-                            e.printStackTrace(new java.io.PrintWriter(w));
-                            unexpected.add(w.toString());
-                        }
-                    } catch (RuntimeException e) {
-                        unexpected.add(e.toString());
-                    }
-                }
-            });
-            threads.add(th);
-            th.start();
-        }
-        go.countDown();
-        for (Thread th : threads) {
-            th.join(300_000);
-        }
-        System.out.println("contention on real services: " + outcomes);
+        Stress.Result result = Stress.run(100, 8, Duration.ofMinutes(5), r -> {
+            String n = names.get(r.nextInt(names.size()));
+            switch (r.nextInt(9)) {
+                case 0, 1, 2 -> driver.start(n);
+                case 3 -> driver.destroy(n);
+                case 4 -> driver.suspend(n);
+                case 5 -> driver.resume(n);
+                case 6 -> driver.reboot(n);
+                case 7 -> driver.sendConsole(n, "q");
+                default -> driver.lookup(n).filter(x -> x.isActive())
+                        .ifPresent(x -> ProcessHandle.of(x.pid()).ifPresent(ProcessHandle::destroyForcibly));
+            }
+        }, e -> expected.contains(e.code())
+                || e.code() == ErrorCode.OPERATION_FAILED); // a start whose lkvm the last case killed fails: the truth
+        System.out.println("contention on real services: " + result.outcomes());
         Fixture.await("quiet", () -> {
             try {
                 Map<Long, String> live = lkvmsUnder(h.settings.runDir());
@@ -154,7 +116,7 @@ class RealScenariosTest {
         });
         running.set(false);
         watcher.join();
-        assertEquals(List.of(), unexpected);
+        assertEquals(List.of(), result.unexpected());
         assertEquals(List.of(), violations, "never two lkvm for one domain");
         for (var i : driver.list()) {
             if (i.isActive()) {

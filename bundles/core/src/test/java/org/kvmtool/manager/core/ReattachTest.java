@@ -10,32 +10,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.kvmtool.manager.api.DomainState;
 import org.kvmtool.manager.api.StateReason;
 import org.kvmtool.manager.core.fakes.FakeCodec;
 import org.kvmtool.manager.core.fakes.FakeHost;
 
-class ReattachTest {
-    @TempDir
-    Path tmp;
-    Fixture f;
-    KvmtoolDriver driver;
-
-    @BeforeEach
-    void setUp() {
-        f = new Fixture(tmp);
-        driver = f.activate();
-    }
-
-    @AfterEach
-    void tearDown() {
-        f.close();
-    }
-
+class ReattachTest extends FakeHostTest {
     private Map<String, Long> startTen() {
         Map<String, Long> pids = new HashMap<>();
         for (int i = 0; i < 10; i++) {

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.kvmtool.manager.api.DomainState;
+import org.kvmtool.manager.api.testing.FakeDomainDriver;
 
 /**
  * The unmodified virsh from Debian's libvirt-clients against this server (over a fake driver): every
@@ -25,7 +26,7 @@ import org.kvmtool.manager.api.DomainState;
  */
 class VirshClientTest {
     private Path dir;
-    private FakeDriver driver;
+    private FakeDomainDriver driver;
     private RpcServer server;
     private Path socket;
 
@@ -41,9 +42,11 @@ class VirshClientTest {
         dir = Files.createTempDirectory("rpc");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         socket = dir.resolve("virtkvmtoold-sock");
-        driver = new FakeDriver();
-        driver.add("alpha", true);
-        driver.add("beta", false);
+        driver = new FakeDomainDriver();
+        driver.define("<domain type='kvmtool'><name>alpha</name><memory unit='KiB'>131072</memory></domain>");
+        driver.start("alpha");
+        driver.setCpuTime("alpha", 123_456_000_000L);
+        driver.define("<domain type='kvmtool'><name>beta</name><memory unit='KiB'>131072</memory></domain>");
         server = new RpcServer(driver, socket, null);
     }
 

@@ -2,7 +2,6 @@ package org.kvmtool.manager.shell;
 
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.util.List;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +19,7 @@ import org.kvmtool.manager.api.ConsoleListener;
 
 @Command(scope = "kvmtool", name = "console", description = "Connect to the guest console (Ctrl-] to leave)")
 @Service
-public class ConsoleCommand extends DomainAction {
+public class ConsoleCommand extends OptionsAfterDomainAction {
     /** Ctrl-], virsh's escape character. */
     static final int ESCAPE = 0x1d;
 
@@ -30,14 +29,6 @@ public class ConsoleCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Active.class)
     String domain;
-
-    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
-    List<String> trailing;
-
-    @Override
-    List<String> trailingOptions() {
-        return trailing;
-    }
 
     @Option(name = "--force", description = "take the console over from another session")
     boolean force;

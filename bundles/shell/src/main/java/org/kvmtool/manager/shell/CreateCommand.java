@@ -1,24 +1,13 @@
 package org.kvmtool.manager.shell;
 
-import java.io.PrintStream;
-import java.nio.file.Path;
-
-import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
-import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
-import org.apache.karaf.shell.support.completers.FileCompleter;
+import org.kvmtool.manager.api.DomainDriver;
 
 @Command(scope = "kvmtool", name = "create", description = "Create and start a transient domain from a libvirt XML file")
 @Service
-public class CreateCommand extends DomainAction {
-    @Argument(index = 0, name = "file", description = "the domain XML file", required = true)
-    @Completion(FileCompleter.class)
-    String file;
-
-    @Override
-    void run(PrintStream out) throws Exception {
-        String name = driver.create(XmlFiles.read(Path.of(file)));
-        out.println("Domain '" + name + "' created from " + file);
+public class CreateCommand extends XmlFileAction {
+    public CreateCommand() {
+        super("created", DomainDriver::create);
     }
 }

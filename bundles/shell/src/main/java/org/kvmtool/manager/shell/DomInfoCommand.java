@@ -19,7 +19,7 @@ public class DomInfoCommand extends DomainAction {
 
     @Override
     void run(PrintStream out) {
-        DomainInfo d = DomainLookup.require(driver, domain);
+        DomainInfo d = require(domain);
         CgroupStats s = driver.stats(d.name());
         out.print(Virsh.keyValues(List.of(
                 new String[] {"Id", d.id() >= 0 ? Integer.toString(d.id()) : "-"},

@@ -1,7 +1,6 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
-import java.util.List;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -12,25 +11,17 @@ import org.kvmtool.manager.api.DomainInfo;
 
 @Command(scope = "kvmtool", name = "domstate", description = "The state of a domain")
 @Service
-public class DomStateCommand extends DomainAction {
+public class DomStateCommand extends OptionsAfterDomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Any.class)
     String domain;
-
-    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
-    List<String> trailing;
-
-    @Override
-    List<String> trailingOptions() {
-        return trailing;
-    }
 
     @Option(name = "--reason", description = "also print the reason for the state")
     boolean reason;
 
     @Override
     void run(PrintStream out) {
-        DomainInfo d = DomainLookup.require(driver, domain);
+        DomainInfo d = require(domain);
         out.println(Virsh.stateWord(d.state()) + (reason ? " (" + d.reason().word() + ")" : ""));
     }
 }

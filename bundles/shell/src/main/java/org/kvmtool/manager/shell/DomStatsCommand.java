@@ -20,7 +20,7 @@ public class DomStatsCommand extends DomainAction {
     @Override
     void run(PrintStream out) {
         List<DomainInfo> chosen = domains == null || domains.isEmpty() ? driver.list()
-                : domains.stream().map(n -> DomainLookup.require(driver, n)).toList();
+                : domains.stream().map(n -> require(n)).toList();
         for (DomainInfo d : chosen) {
             CgroupStats s = driver.stats(d.name());
             out.println("Domain: '" + d.name() + "'");

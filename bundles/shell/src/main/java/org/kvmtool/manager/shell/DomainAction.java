@@ -8,6 +8,8 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.support.CommandException;
 import org.kvmtool.manager.api.DomainDriver;
+import org.kvmtool.manager.api.DomainInfo;
+import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 
 /**
@@ -34,5 +36,11 @@ abstract class DomainAction implements Action {
     /** What followed the domain on the command line, for commands whose virsh twin takes options there. */
     List<String> trailingOptions() {
         return null;
+    }
+
+    /** The named domain, or virsh's error for a name that does not resolve. */
+    final DomainInfo require(String name) {
+        return driver.lookup(name).orElseThrow(
+                () -> new KvmtoolException(ErrorCode.NO_DOMAIN, "failed to get domain '" + name + "'"));
     }
 }

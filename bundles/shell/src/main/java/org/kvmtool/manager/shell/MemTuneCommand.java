@@ -1,7 +1,6 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
-import java.util.List;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -11,25 +10,17 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 @Command(scope = "kvmtool", name = "memtune", description = "Show or set the memory hard limit of a domain")
 @Service
-public class MemTuneCommand extends DomainAction {
+public class MemTuneCommand extends OptionsAfterDomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Any.class)
     String domain;
-
-    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
-    List<String> trailing;
-
-    @Override
-    List<String> trailingOptions() {
-        return trailing;
-    }
 
     @Option(name = "--hard-limit", description = "the hard limit (KiB unless a unit is given; -1 = unlimited)")
     String hardLimit;
 
     @Override
     void run(PrintStream out) {
-        DomainLookup.require(driver, domain);
+        require(domain);
         if (hardLimit != null) {
             driver.setMemoryLimit(domain, hardLimit.trim().equals("-1") ? -1 : Virsh.parseSize(hardLimit));
         }

@@ -1,7 +1,6 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
-import java.util.List;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -13,25 +12,17 @@ import org.kvmtool.manager.api.KvmtoolException;
 
 @Command(scope = "kvmtool", name = "schedinfo", description = "Show or set the CPU shares of a domain")
 @Service
-public class SchedInfoCommand extends DomainAction {
+public class SchedInfoCommand extends OptionsAfterDomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Any.class)
     String domain;
-
-    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
-    List<String> trailing;
-
-    @Override
-    List<String> trailingOptions() {
-        return trailing;
-    }
 
     @Option(name = "--set", description = "cpu_shares=N")
     String set;
 
     @Override
     void run(PrintStream out) {
-        DomainLookup.require(driver, domain);
+        require(domain);
         if (set != null) {
             String[] kv = set.split("=", 2);
             if (kv.length != 2 || !kv[0].trim().equals("cpu_shares")) {

@@ -1,7 +1,6 @@
 package org.kvmtool.manager.shell;
 
 import java.io.PrintStream;
-import java.util.List;
 
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
@@ -11,18 +10,10 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 
 @Command(scope = "kvmtool", name = "start", description = "Start a (previously defined) inactive domain")
 @Service
-public class StartCommand extends DomainAction {
+public class StartCommand extends OptionsAfterDomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
     @Completion(DomainCompleters.Inactive.class)
     String domain;
-
-    @Argument(index = 1, name = "options", description = "virsh's options may also follow the domain", multiValued = true)
-    List<String> trailing;
-
-    @Override
-    List<String> trailingOptions() {
-        return trailing;
-    }
 
     @Option(name = "--paused", description = "leave the guest paused after it is started")
     boolean paused;

@@ -22,7 +22,7 @@ public class VcpuInfoCommand extends DomainAction {
 
     @Override
     void run(PrintStream out) {
-        DomainInfo d = DomainLookup.require(driver, domain);
+        DomainInfo d = require(domain);
         if (!d.isActive()) {
             throw new KvmtoolException(ErrorCode.OPERATION_INVALID,
                     "domain is not running");

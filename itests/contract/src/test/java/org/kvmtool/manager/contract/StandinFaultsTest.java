@@ -179,14 +179,11 @@ class StandinFaultsTest {
     void linuxGuestHonoursSysrqSyncUnmountAndReset() throws Exception {
         Lkvm.Instance vm = linux("rq", 64);
         // one SysRq can be pending, delivered with the next console input (as by lkvm): one at a time
-        Ipc.command(vm.socket(), Ipc.DEBUG, LkvmContract.debug(4, 0, 's'));
-        vm.pty().write("\r");
+        sysrq(vm, 's');
         assertTrue(vm.pty().await("] Emergency Sync complete\r\n", T), vm.pty().transcript());
-        Ipc.command(vm.socket(), Ipc.DEBUG, LkvmContract.debug(4, 0, 'u'));
-        vm.pty().write("\r");
+        sysrq(vm, 'u');
         assertTrue(vm.pty().await("] Emergency Remount complete\r\n", T), vm.pty().transcript());
-        Ipc.command(vm.socket(), Ipc.DEBUG, LkvmContract.debug(4, 0, 'b'));
-        vm.pty().write("\r");
+        sysrq(vm, 'b');
         assertEquals(0, vm.awaitExit(T));
         assertTrue(vm.pty().await("sysrq: Resetting\r\n", T), vm.pty().transcript());
         assertTrue(vm.stderr().endsWith("  Info: KVM session ended normally.\n"), vm.stderr());
@@ -195,13 +192,23 @@ class StandinFaultsTest {
     @Test
     void linuxGuestHaltsOnSysrqPoweroffAndLkvmRunsOn() throws Exception {
         Lkvm.Instance vm = linux("halt", 64);
-        Ipc.command(vm.socket(), Ipc.DEBUG, LkvmContract.debug(4, 0, 'o'));
-        vm.pty().write("\r");
+        sysrq(vm, 'o');
         assertTrue(vm.pty().await("reboot: Power down\r\n", T), vm.pty().transcript());
         assertEquals(-1, vm.awaitExit(Duration.ofMillis(500)));
         long t0 = vm.cpuTicks();
         Thread.sleep(1000);
         assertTrue(vm.cpuTicks() - t0 <= 10, "a halted guest's vCPUs idle");
         assertEquals(Optional.of(0), Optional.of(Ipc.query(vm.socket(), Ipc.VMSTATE)));
+    }
+
+    /**
+     * Queues a SysRq key and sends the console byte that delivers it. lkvm serves IPC connections one after
+     * the other, so an answer on a new connection proves the key is queued: a byte sent before that would
+     * reach the guest without it.
+     */
+    private static void sysrq(Lkvm.Instance vm, char key) throws Exception {
+        Ipc.command(vm.socket(), Ipc.DEBUG, LkvmContract.debug(4, 0, key));
+        Ipc.query(vm.socket(), Ipc.VMSTATE);
+        vm.pty().write("\r");
     }
 }

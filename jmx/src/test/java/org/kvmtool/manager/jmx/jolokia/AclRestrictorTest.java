@@ -25,7 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.kvmtool.manager.jmx.FakeDomainDriver;
+import org.kvmtool.manager.api.testing.FakeDomainDriver;
 import org.kvmtool.manager.jmx.TestAccess;
 
 /**

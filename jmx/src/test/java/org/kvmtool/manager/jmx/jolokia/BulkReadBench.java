@@ -18,7 +18,7 @@ import org.json.simple.JSONAware;
 import org.json.simple.JSONObject;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.kvmtool.manager.jmx.FakeDomainDriver;
+import org.kvmtool.manager.api.testing.FakeDomainDriver;
 import org.kvmtool.manager.jmx.TestAccess;
 
 /**

@@ -3,10 +3,8 @@ package org.kvmtool.manager.itests.karaf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +20,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -53,56 +49,36 @@ class LauncherScriptIT {
     private static final Pattern RANDOM_PASSWORD = Pattern.compile("[A-Za-z0-9]{24}");
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private UnpackedDistribution distribution;
     private Path home;
     private int httpPort;
     private Map<String, Integer> ports;
     private String startOutput;
     private long startNanos;
     private long jolokiaMillis = -1;
-    private ProcessHandle karaf;
 
     @BeforeAll
     void unpackAndStart() throws Exception {
-        Path archive = Path.of(System.getProperty("kvmtool.distribution"));
-        Path root = Files.createDirectories(Path.of("target", "launcher-it")).toAbsolutePath();
-        deleteTree(root);
-        Files.createDirectories(root);
-        run(root, Duration.ofMinutes(2), "tar", "xzf", archive.toString());
-        try (Stream<Path> entries = Files.list(root)) {
-            home = entries.filter(p -> Files.isExecutable(p.resolve("bin/start"))).findFirst()
-                    .orElseThrow(() -> new AssertionError("no bin/start in " + archive));
-        }
+        distribution = UnpackedDistribution.unpack("launcher-it");
+        home = distribution.home;
         assertFalse(Files.exists(home.resolve("etc/admin.password")), "the archive ships no admin password");
 
-        httpPort = freePort();
-        ports = Map.of("http", httpPort, "ssh", freePort(), "rmiRegistry", freePort(), "rmiServer", freePort());
-        setProperty("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", ports.get("http"));
-        setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", ports.get("ssh"));
-        setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", ports.get("rmiRegistry"));
-        setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", ports.get("rmiServer"));
+        httpPort = UnpackedDistribution.freePort();
+        ports = Map.of("http", httpPort, "ssh", UnpackedDistribution.freePort(),
+                "rmiRegistry", UnpackedDistribution.freePort(), "rmiServer", UnpackedDistribution.freePort());
+        distribution.setProperty("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", ports.get("http"));
+        distribution.setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", ports.get("ssh"));
+        distribution.setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", ports.get("rmiRegistry"));
+        distribution.setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", ports.get("rmiServer"));
 
         startNanos = System.nanoTime();
-        startOutput = run(home, Duration.ofMinutes(1), "bin/start");
-        karaf = awaitKarafProcess();
+        startOutput = distribution.start();
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (home == null) {
-            return;
-        }
-        try {
-            run(home, Duration.ofMinutes(1), "bin/stop");
-        } finally {
-            if (karaf != null) {
-                // bin/stop asks Karaf to shut down; make sure the JVM is gone (stack.md pitfall 8)
-                try {
-                    karaf.onExit().get(90, TimeUnit.SECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
-                    karaf.destroyForcibly();
-                    fail("Karaf did not stop within 90 s of bin/stop");
-                }
-            }
+        if (distribution != null) {
+            distribution.stop();
         }
     }
 
@@ -155,7 +131,7 @@ class LauncherScriptIT {
         }
         long hawtioMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
 
-        Map<Integer, String> listeners = listeningSockets(karaf.pid());
+        Map<Integer, String> listeners = listeningSockets(distribution.process().pid());
         List<String> open = new ArrayList<>();
         listeners.forEach((port, address) -> {
             if (!isLoopback(address)) {
@@ -168,7 +144,7 @@ class LauncherScriptIT {
                     expected.getKey() + " listens on " + expected.getValue() + ": " + listeners);
         }
 
-        long rssKb = vmRssKb(karaf.pid());
+        long rssKb = vmRssKb(distribution.process().pid());
         System.out.printf("FIGURE bin/start to Hawtio answering: %d ms%n", hawtioMillis);
         System.out.printf("FIGURE Karaf JVM RSS after boot: %d MB%n", rssKb / 1024);
     }
@@ -176,7 +152,7 @@ class LauncherScriptIT {
     @Test
     @Order(4)
     void heapIsCappedBySetenv() throws Exception {
-        String cmdline = Files.readString(Path.of("/proc", Long.toString(karaf.pid()), "cmdline"))
+        String cmdline = Files.readString(Path.of("/proc", Long.toString(distribution.process().pid()), "cmdline"))
                 .replace('\0', ' ');
         assertTrue(cmdline.contains(" -Xmx512m "), cmdline);
     }
@@ -185,7 +161,7 @@ class LauncherScriptIT {
     @Order(5)
     void laterScriptsKeepTheAdminAndSayNothing() throws Exception {
         String before = Files.readString(home.resolve("etc/users.properties"));
-        String output = run(home, Duration.ofMinutes(1), "bin/status");
+        String output = distribution.run(Duration.ofMinutes(1), null, "bin/status");
         assertFalse(output.contains("created user"), output);
         assertEquals(before, Files.readString(home.resolve("etc/users.properties")));
     }
@@ -203,29 +179,6 @@ class LauncherScriptIT {
             return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException notListeningYet) {
             return -1;
-        }
-    }
-
-    private ProcessHandle awaitKarafProcess() throws InterruptedException {
-        String marker = "-Dkaraf.home=" + home;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (System.nanoTime() < deadline) {
-            Optional<ProcessHandle> java = ProcessHandle.allProcesses()
-                    .filter(p -> cmdline(p.pid()).contains(marker) && cmdline(p.pid()).contains("org.apache.karaf.main.Main"))
-                    .findFirst();
-            if (java.isPresent()) {
-                return java.get();
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no Karaf JVM with " + marker + " after bin/start");
-    }
-
-    private static String cmdline(long pid) {
-        try {
-            return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
-        } catch (IOException | RuntimeException gone) {
-            return "";
         }
     }
 
@@ -292,45 +245,5 @@ class LauncherScriptIT {
             }
         }
         return -1;
-    }
-
-    private void setProperty(String file, String key, int value) throws IOException {
-        Path path = home.resolve(file);
-        String text = Files.readString(path);
-        String replaced = text.replaceAll("(?m)^" + Pattern.quote(key) + "\\s*=.*$",
-                Matcher.quoteReplacement(key + " = " + value));
-        assertFalse(text.equals(replaced), key + " found in " + file);
-        Files.writeString(path, replaced);
-    }
-
-    private static String run(Path dir, Duration timeout, String... command) throws Exception {
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        // bin/start leaves Karaf running with our stdout; read what the script itself printed, then move on
-        byte[] output = process.getInputStream().readAllBytes();
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not end within " + timeout);
-        }
-        String text = new String(output, StandardCharsets.UTF_8);
-        assertEquals(0, process.exitValue(), String.join(" ", command) + " failed: " + text);
-        return text;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 }

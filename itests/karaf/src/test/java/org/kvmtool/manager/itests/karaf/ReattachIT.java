@@ -1,12 +1,9 @@
 package org.kvmtool.manager.itests.karaf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,12 +17,10 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,30 +53,24 @@ class ReattachIT {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Map<String, Long> pids = new LinkedHashMap<>();
     private final Map<String, String> consoles = new LinkedHashMap<>();
+    private UnpackedDistribution distribution;
     private Path home;
     private Path work;
     private int httpPort;
     private int sshPort;
-    private ProcessHandle karaf;
 
     @BeforeAll
     void unpackAndStart() throws Exception {
-        Path archive = Path.of(System.getProperty("kvmtool.distribution"));
-        Path root = Path.of("target", "reattach-it").toAbsolutePath();
-        deleteTree(root);
-        Files.createDirectories(root);
-        run(root, Duration.ofMinutes(2), null, "tar", "xzf", archive.toString());
-        try (Stream<Path> entries = Files.list(root)) {
-            home = entries.filter(p -> Files.isExecutable(p.resolve("bin/start"))).findFirst().orElseThrow();
-        }
+        distribution = UnpackedDistribution.unpack("reattach-it");
+        home = distribution.home;
         work = Files.createTempDirectory("kvmtool-ra");   // short: lkvm's socket paths must fit in 107 bytes
 
-        httpPort = freePort();
-        sshPort = freePort();
-        setProperty("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", httpPort);
-        setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", sshPort);
-        setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", freePort());
-        setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", freePort());
+        httpPort = UnpackedDistribution.freePort();
+        sshPort = UnpackedDistribution.freePort();
+        distribution.setProperty("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", httpPort);
+        distribution.setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", sshPort);
+        distribution.setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", UnpackedDistribution.freePort());
+        distribution.setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", UnpackedDistribution.freePort());
         Files.writeString(home.resolve("etc/users.properties"),
                 "\nadmin = " + PASSWORD + ",admin,manager,viewer,systembundles,ssh\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
@@ -101,7 +90,7 @@ class ReattachIT {
     @AfterAll
     void stopAndClean() throws Exception {
         try {
-            if (home != null && karaf != null && karaf.isAlive()) {
+            if (distribution != null && distribution.process() != null && distribution.process().isAlive()) {
                 for (String name : pids.keySet()) {
                     jolokia("{\"type\":\"exec\",\"mbean\":\"kvmtool:type=Domain,name=" + name
                             + "\",\"operation\":\"destroy\",\"arguments\":[]}");
@@ -109,14 +98,14 @@ class ReattachIT {
                 stop();
             }
         } finally {
-            if (karaf != null && karaf.isAlive()) {
-                karaf.destroyForcibly();
+            if (distribution != null) {
+                distribution.kill();
             }
             if (work != null) {
                 // by identity (their HOME is in our work directory), never by a pid that may have been reused
                 KarafTestSupport.endLeftoverGuests(work);
                 GuestTestSupport.removeCgroups(work);
-                deleteTree(work);
+                UnpackedDistribution.deleteTree(work);
             }
         }
     }
@@ -261,19 +250,12 @@ class ReattachIT {
     // ---------------------------------------------------------------- the distribution's process
 
     private void start() throws Exception {
-        run(home, Duration.ofMinutes(1), null, "bin/start");
-        karaf = awaitKarafProcess();
+        distribution.start();
         awaitJolokia();
     }
 
     private void stop() throws Exception {
-        run(home, Duration.ofMinutes(1), null, "bin/stop");
-        try {
-            karaf.onExit().get(90, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            karaf.destroyForcibly();
-            throw new AssertionError("Karaf did not stop within 90 s of bin/stop");
-        }
+        distribution.stop();
     }
 
     private void awaitJolokia() throws Exception {
@@ -293,24 +275,8 @@ class ReattachIT {
         throw new AssertionError("the manager's MBean did not answer over Jolokia within " + BOOT_TIMEOUT);
     }
 
-    private ProcessHandle awaitKarafProcess() throws InterruptedException {
-        String marker = "-Dkaraf.home=" + home;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (System.nanoTime() < deadline) {
-            Optional<ProcessHandle> java = ProcessHandle.allProcesses()
-                    .filter(p -> cmdline(p.pid()).contains(marker + " ")
-                            && cmdline(p.pid()).contains("org.apache.karaf.main.Main"))
-                    .findFirst();
-            if (java.isPresent()) {
-                return java.get();
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no Karaf JVM with " + marker + " after bin/start");
-    }
-
     private String client(String commands) throws Exception {
-        return run(home, Duration.ofMinutes(3), commands, "bin/client", "-a", Integer.toString(sshPort),
+        return distribution.run(Duration.ofMinutes(3), commands, "bin/client", "-a", Integer.toString(sshPort),
                 "-h", "127.0.0.1", "-u", "admin", "-p", PASSWORD, "-r", "30", "-d", "1", "-b");
     }
 
@@ -371,58 +337,4 @@ class ReattachIT {
         throw new AssertionError("not within " + WAIT + ": " + what + (last == null ? "" : " (last: " + last + ")"));
     }
 
-    private static String cmdline(long pid) {
-        try {
-            return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
-        } catch (IOException | RuntimeException gone) {
-            return "";
-        }
-    }
-
-    private void setProperty(String file, String key, Object value) throws IOException {
-        Path path = home.resolve(file);
-        String text = Files.readString(path);
-        String replaced = text.replaceAll("(?m)^" + Pattern.quote(key) + "\\s*=.*$",
-                Matcher.quoteReplacement(key + " = " + value));
-        assertFalse(text.equals(replaced), key + " found in " + file);
-        Files.writeString(path, replaced);
-    }
-
-    private static String run(Path dir, Duration timeout, String stdin, String... command) throws Exception {
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectInput(stdin == null ? ProcessBuilder.Redirect.from(new File("/dev/null"))
-                        : ProcessBuilder.Redirect.PIPE)
-                .start();
-        if (stdin != null) {
-            try (var in = process.getOutputStream()) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        // bin/start leaves Karaf running with our stdout: read what the script itself printed, then move on
-        byte[] output = process.getInputStream().readAllBytes();
-        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not end within " + timeout);
-        }
-        String text = new String(output, StandardCharsets.UTF_8);
-        assertEquals(0, process.exitValue(), String.join(" ", command) + " failed: " + text);
-        return text;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

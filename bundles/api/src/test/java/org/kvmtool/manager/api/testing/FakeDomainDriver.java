@@ -1,4 +1,4 @@
-package org.kvmtool.manager.jmx;
+package org.kvmtool.manager.api.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,23 +30,31 @@ import org.kvmtool.manager.api.ManagerInfo;
 import org.kvmtool.manager.api.StateReason;
 
 /**
- * An in-memory DomainDriver with the real one's rules for names, states and errors, which publishes its
- * events to the listeners in order, like the driver's event thread. The XML is only read for name, memory
- * and vcpu. Thread-safe by one lock.
+ * An in-memory DomainDriver with the real one's rules for names, states and errors, for testing the edges
+ * (JMX, the libvirt RPC protocol) without lkvm. It publishes its events to the listeners in order, before the
+ * call returns. The XML is only read for the name and {@code <memory>} (KiB; 512 MiB when absent; the balloon
+ * starts at half of it). An attached console echoes what is typed in upper case, after a banner line.
+ * Thread-safe by one lock. The public fields are the tests' handles on the fake guest and the fake host.
  */
 public final class FakeDomainDriver implements DomainDriver {
+    /** The fake's wall clock: domains start at this time. */
+    public static final long NOW = 1_700_000_000_000L;
     private static final Pattern NAME = Pattern.compile("<name>([^<]*)</name>");
+    private static final Pattern MEMORY = Pattern.compile("<memory(?:\\s+unit=['\"]KiB['\"])?\\s*>\\s*(\\d+)\\s*</memory>");
     private static final long MIB = 1024L * 1024;
+    private static final long DEFAULT_MAX_MEMORY = 512 * MIB;
 
-    final List<DomainEventListener> listeners = new CopyOnWriteArrayList<>();
+    public final List<DomainEventListener> listeners = new CopyOnWriteArrayList<>();
+    /** What {@link #sendConsole} typed into the guests, all of them. */
+    public final StringBuilder consoleInput = new StringBuilder();
+    /** The next so many lookups fail, as the real driver's may between two steps of a job. */
+    public final AtomicInteger failingLookups = new AtomicInteger();
+    public volatile HypervisorInfo hypervisor = new HypervisorInfo("/usr/bin/lkvm", true, "3.18.0", null);
+
     private final Map<String, Domain> domains = new TreeMap<>();
     private final AtomicLong sequence = new AtomicLong();
     private final AtomicLong nextPid = new AtomicLong(1000);
     private int nextId = 1;
-    final StringBuilder consoleInput = new StringBuilder();
-    /** The fake's wall clock: domains start at this time. */
-    static final long NOW = 1_700_000_000_000L;
-    volatile HypervisorInfo hypervisor = new HypervisorInfo("/usr/bin/lkvm", true, "3.18.0", null);
 
     private static final class Domain {
         final String name;
@@ -57,19 +66,27 @@ public final class FakeDomainDriver implements DomainDriver {
         int id = -1;
         long pid = -1;
         long startedAt;
-        long currentMemory = 256 * MIB;
+        long maxMemory = DEFAULT_MAX_MEMORY;
+        long currentMemory = DEFAULT_MAX_MEMORY / 2;
         long cpuShares = 1024;
         long memoryLimit = -1;
         long cpuTime;
         String xml;
+        ConsoleListener console;
 
         Domain(String name) {
             this.name = name;
         }
 
+        void read(String xml) {
+            this.xml = xml;
+            maxMemory = maxMemoryOf(xml);
+            currentMemory = maxMemory / 2;
+        }
+
         DomainInfo info() {
             boolean active = state.isActive();
-            return new DomainInfo(name, uuid, id, state, reason, persistent, autostart, pid, 2, 512 * MIB,
+            return new DomainInfo(name, uuid, id, state, reason, persistent, autostart, pid, 2, maxMemory,
                     currentMemory, active ? "/dev/pts/" + (pid % 100) : null, startedAt,
                     active ? List.of(pid + 1, pid + 2) : List.of());
         }
@@ -86,9 +103,6 @@ public final class FakeDomainDriver implements DomainDriver {
     public synchronized List<DomainInfo> list() {
         return domains.values().stream().map(Domain::info).toList();
     }
-
-    /** The next so many lookups fail, as the real driver's may between two steps of a job. */
-    final java.util.concurrent.atomic.AtomicInteger failingLookups = new java.util.concurrent.atomic.AtomicInteger();
 
     @Override
     public synchronized Optional<DomainInfo> lookup(String name) {
@@ -118,7 +132,7 @@ public final class FakeDomainDriver implements DomainDriver {
             domains.put(name, d);
         }
         d.persistent = true;
-        d.xml = xml;
+        d.read(xml);
         publish(d, LifecycleEvent.DEFINED, added ? "added" : "updated");
         return name;
     }
@@ -130,7 +144,7 @@ public final class FakeDomainDriver implements DomainDriver {
             throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + name + "' already exists");
         }
         Domain d = new Domain(name);
-        d.xml = xml;
+        d.read(xml);
         domains.put(name, d);
         run(d, StateReason.BOOTED);
         publish(d, LifecycleEvent.STARTED, "booted");
@@ -181,7 +195,7 @@ public final class FakeDomainDriver implements DomainDriver {
     }
 
     /** The guest's lkvm died by a signal. */
-    synchronized void crash(String name) {
+    public synchronized void crash(String name) {
         stop(active(name), StateReason.CRASHED, "crashed");
     }
 
@@ -220,8 +234,8 @@ public final class FakeDomainDriver implements DomainDriver {
     @Override
     public synchronized void setMemory(String name, long bytes) {
         Domain d = get(name);
-        if (bytes <= 0 || bytes > 512 * MIB) {
-            throw new KvmtoolException(ErrorCode.INVALID_ARG, "memory must be between 1 and 536870912 bytes");
+        if (bytes <= 0 || bytes > d.maxMemory) {
+            throw new KvmtoolException(ErrorCode.INVALID_ARG, "memory must be between 1 and " + d.maxMemory + " bytes");
         }
         d.currentMemory = bytes;
     }
@@ -253,6 +267,7 @@ public final class FakeDomainDriver implements DomainDriver {
         return get(name).xml;
     }
 
+    /** Each reading of a running domain finds 1 ms more CPU time than the last. */
     @Override
     public synchronized CgroupStats stats(String name) {
         Domain d = get(name);
@@ -262,6 +277,11 @@ public final class FakeDomainDriver implements DomainDriver {
         d.cpuTime += 1_000_000;
         return new CgroupStats(d.cpuTime, 64 * MIB, d.memoryLimit, d.cpuShares, List.of(d.cpuTime / 2, d.cpuTime / 2),
                 CgroupStats.Source.CGROUP);
+    }
+
+    /** Sets the CPU time a running domain has used so far (the next reading adds its 1 ms). */
+    public synchronized void setCpuTime(String name, long nanos) {
+        active(name).cpuTime = nanos;
     }
 
     @Override
@@ -279,13 +299,37 @@ public final class FakeDomainDriver implements DomainDriver {
     }
 
     @Override
-    public ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
-        throw new KvmtoolException(ErrorCode.NO_SUPPORT, "no console in the fake driver");
+    public synchronized ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
+        Domain d = active(name);
+        d.console = listener;
+        listener.output(("[fake kvmtool console of " + name + "]\r\n").getBytes(StandardCharsets.US_ASCII));
+        return new ConsoleAttachment() {
+            @Override
+            public void write(byte[] data) {
+                String typed = new String(data, StandardCharsets.ISO_8859_1);
+                listener.output(typed.toUpperCase().getBytes(StandardCharsets.ISO_8859_1));
+            }
+
+            @Override
+            public boolean isWriter() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+                synchronized (FakeDomainDriver.this) {
+                    if (d.console == listener) {
+                        d.console = null;
+                    }
+                }
+            }
+        };
     }
 
+    /** No balloon statistics: the fake guest has no balloon driver. */
     @Override
     public Map<String, Long> memoryStats(String name) {
-        throw new KvmtoolException(ErrorCode.NO_SUPPORT, "no balloon in the fake driver");
+        return Map.of();
     }
 
     @Override
@@ -298,8 +342,8 @@ public final class FakeDomainDriver implements DomainDriver {
         listeners.remove(listener);
     }
 
-    /** Publishes {@code count} suspend/resume pairs as fast as it can (a burst of events). */
-    synchronized void burst(String name, int pairs) {
+    /** Publishes {@code pairs} suspend/resume pairs as fast as it can (a burst of events). */
+    public synchronized void burst(String name, int pairs) {
         for (int i = 0; i < pairs; i++) {
             suspend(name);
             resume(name);
@@ -307,11 +351,11 @@ public final class FakeDomainDriver implements DomainDriver {
     }
 
     /** Adds {@code count} defined domains, {@code running} of them started, without publishing events. */
-    synchronized void populate(int count, int running) {
+    public synchronized void populate(int count, int running) {
         for (int i = 0; i < count; i++) {
             Domain d = new Domain(String.format("vm%04d", i));
             d.persistent = true;
-            d.xml = "<domain type='kvmtool'><name>" + d.name + "</name></domain>";
+            d.read("<domain type='kvmtool'><name>" + d.name + "</name></domain>");
             if (i < running) {
                 run(d, StateReason.BOOTED);
             }
@@ -333,6 +377,12 @@ public final class FakeDomainDriver implements DomainDriver {
         d.id = -1;
         d.pid = -1;
         d.startedAt = 0;
+        d.cpuTime = 0;
+        ConsoleListener console = d.console;
+        d.console = null;
+        if (console != null) {
+            console.closed();
+        }
         if (!d.persistent) {
             domains.remove(d.name);
         }
@@ -358,8 +408,7 @@ public final class FakeDomainDriver implements DomainDriver {
     private void publish(Domain d, LifecycleEvent event, String detail) {
         long seq = sequence.incrementAndGet();
         DomainEvent e = new DomainEvent(d.name, d.uuid, event, detail, d.state, d.reason, seq, NOW + seq);
-        List<DomainEventListener> snapshot = new ArrayList<>(listeners);
-        for (DomainEventListener l : snapshot) {
+        for (DomainEventListener l : new ArrayList<>(listeners)) {
             l.onEvent(e);
         }
     }
@@ -373,5 +422,17 @@ public final class FakeDomainDriver implements DomainDriver {
             throw new KvmtoolException(ErrorCode.XML_ERROR, "missing <name> in domain XML");
         }
         return m.group(1);
+    }
+
+    private static long maxMemoryOf(String xml) {
+        Matcher m = MEMORY.matcher(xml);
+        if (!m.find()) {
+            return DEFAULT_MAX_MEMORY;
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(m.group(1)), 1024L);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new KvmtoolException(ErrorCode.XML_ERROR, "memory '" + m.group(1) + "' is out of range", e);
+        }
     }
 }
