@@ -31,7 +31,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * <p>Errors: NO_SUPPORT when the host offers no usable cgroups ({@link #support()} says why), INVALID_ARG for
  * a bad name, SYSTEM_ERROR naming the file and the errno text for everything the kernel refuses.
  */
-@Component(service = CgroupService.class, configurationPid = CgroupServiceImpl.PID,
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = CgroupService.class, configurationPid = CgroupServiceImpl.PID, immediate = true,
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
 @Designate(ocd = CgroupServiceImpl.Config.class)
 public final class CgroupServiceImpl implements CgroupService {

@@ -20,6 +20,7 @@ final class Console {
 
     final String domain;
     final String slavePath;
+    final String logFile;
     final long id;
     private final Posix posix;
     private final SlaveFd slave;
@@ -33,10 +34,11 @@ final class Console {
     private int unflushed; // drain thread only: bytes received since the last flush()
     private volatile boolean ended;
 
-    Console(String domain, String slavePath, long id, Posix posix, SlaveFd slave, Owner owner, Ring ring,
-            ConsoleLog log, long writeTimeoutMillis) {
+    Console(String domain, String slavePath, String logFile, long id, Posix posix, SlaveFd slave, Owner owner,
+            Ring ring, ConsoleLog log, long writeTimeoutMillis) {
         this.domain = domain;
         this.slavePath = slavePath;
+        this.logFile = logFile;
         this.id = id;
         this.posix = posix;
         this.slave = slave;

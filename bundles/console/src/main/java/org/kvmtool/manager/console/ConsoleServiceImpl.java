@@ -33,7 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the subscribers' outboxes. Closing a slave never affects lkvm, so deactivation just closes ours; a new
  * instance reopens the recorded paths and reads on where this one stopped (the pty held the rest).
  */
-@Component(service = ConsoleService.class, configurationPid = ConsoleServiceImpl.PID)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = ConsoleService.class, configurationPid = ConsoleServiceImpl.PID, immediate = true)
 @Designate(ocd = ConsoleServiceImpl.Config.class)
 public final class ConsoleServiceImpl implements ConsoleService {
     static final String PID = "org.kvmtool.manager.console";
@@ -166,8 +168,11 @@ public final class ConsoleServiceImpl implements ConsoleService {
         try {
             requireRunning();
             Console current = open.get(domain);
-            if (current != null && !current.isEnded() && current.slavePath.equals(slavePath)) {
-                return; // already draining it
+            if (current != null && !current.isEnded() && current.slavePath.equals(slavePath)
+                    && current.logFile.equals(logFile)) {
+                // already draining it: a restarted driver re-takes the session (ring, log, readers, writer)
+                // instead of closing the slave, which would make lkvm's term-poll spin on the hangup meanwhile
+                return;
             }
             if (current != null) { // the domain was restarted without a close: the old pty is history
                 drainer.end(current);
@@ -201,8 +206,10 @@ public final class ConsoleServiceImpl implements ConsoleService {
             owner = ownerPid > 0 ? Owner.take(posix, ownership, what, slavePath, ownerPid) : null;
             posix.makeRaw(fd);
             ConsoleLog log = new ConsoleLog(Path.of(logFile), maxLogBytes);
-            Ring ring = rings.computeIfAbsent(domain, d -> new Ring(settings.ringBytes()));
-            return new Console(domain, slavePath, ids.incrementAndGet(), posix, slave, owner, ring, log,
+            // a live guest this instance never drained (this bundle was updated, or Karaf restarted): its
+            // history so far is in the log, so consoleLog() goes on showing it
+            Ring ring = rings.computeIfAbsent(domain, d -> ownerPid > 0 ? seeded(Path.of(logFile)) : new Ring(settings.ringBytes()));
+            return new Console(domain, slavePath, logFile, ids.incrementAndGet(), posix, slave, owner, ring, log,
                     settings.writeTimeoutMillis());
         } catch (IOException | RuntimeException e) {
             if (owner != null) {
@@ -216,6 +223,27 @@ public final class ConsoleServiceImpl implements ConsoleService {
                     ? "cannot write the log " + logFile + ": " + e : e.getMessage();
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, what + why, e);
         }
+    }
+
+    /** A ring holding the end of the log file; empty when there is none (or it cannot be read). */
+    private Ring seeded(Path logFile) {
+        Ring ring = new Ring(settings.ringBytes());
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(logFile)) {
+            long size = ch.size();
+            java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate((int) Math.min(size, settings.ringBytes()));
+            ch.position(size - tail.capacity());
+            while (tail.hasRemaining() && ch.read(tail) >= 0) {
+                // until full
+            }
+            byte[] data = new byte[tail.position()];
+            tail.flip().get(data);
+            ring.append(data);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // never logged
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "console log " + logFile + " not read back: " + e);
+        }
+        return ring;
     }
 
     @Override
@@ -284,6 +312,11 @@ public final class ConsoleServiceImpl implements ConsoleService {
         if (closed) {
             throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "the console service has stopped");
         }
+    }
+
+    /** The console open for a domain, or null (for tests). */
+    Console openConsole(String domain) {
+        return open.get(domain);
     }
 
     /** Domains whose console is open (for diagnostics and tests). */

@@ -475,6 +475,61 @@ class ConsoleServiceTest {
         await("echo after reopen", () -> tailText(consoles, "c").endsWith("again"), WAIT);
     }
 
+    /** A restarted driver opens what it recorded: the session it left open goes on, slave, ring, log and readers. */
+    @Test
+    void openingTheSameSlaveAgainReTakesTheOpenSession() throws Exception {
+        ConsoleServiceImpl consoles = service(DEFAULTS);
+        Guest g = guest(consoles);
+        Path log = tmp.resolve("r.log");
+        consoles.open("r", g.slavePath, g.pid(), log.toString(), 0);
+        await("banner", () -> tailText(consoles, "r").contains(FakeGuest.BANNER), WAIT);
+        Collector reader = new Collector();
+        consoles.subscribe("r", reader);
+        int slaveFd = consoles.openConsole("r").fd();
+
+        consoles.open("r", g.slavePath, g.pid(), log.toString(), 0);
+        assertEquals(slaveFd, consoles.openConsole("r").fd(), "the same slave descriptor, not a second open");
+        consoles.write("r", ascii("kept"));
+        assertTrue(reader.await("kept", WAIT), "a reader of before hears what comes after: " + reader.text());
+        assertFalse(reader.isClosed(), "the reader was never told the console closed");
+        await("logged", () -> readQuietly(log).equals(FakeGuest.BANNER + "kept"), WAIT);
+
+        // another log file (the driver's configuration changed): a new session that writes there
+        Path moved = tmp.resolve("moved/r.log");
+        consoles.open("r", g.slavePath, g.pid(), moved.toString(), 0);
+        assertTrue(reader.awaitClosed(WAIT));
+        consoles.write("r", ascii("there"));
+        await("logged in the new file", () -> readQuietly(moved).equals("there"), WAIT);
+        assertEquals(FakeGuest.BANNER + "kept" + "there", tailText(consoles, "r"), "one ring throughout");
+    }
+
+    /** After an update of this bundle (or a Karaf restart) consoleLog() still shows what came before: from the log. */
+    @Test
+    void aNewServiceInstanceShowsTheHistoryKeptInTheLog() throws Exception {
+        ConsoleServiceImpl first = new ConsoleServiceImpl(DEFAULTS);
+        Guest g = guest(first);
+        Path log = tmp.resolve("h.log");
+        first.open("h", g.slavePath, g.pid(), log.toString(), 0);
+        first.write("h", ascii("before"));
+        await("echo", () -> readQuietly(log).endsWith("before"), WAIT);
+        first.deactivate();
+
+        ConsoleServiceImpl second = service(DEFAULTS);
+        second.open("h", g.slavePath, g.pid(), log.toString(), 0);
+        assertEquals(FakeGuest.BANNER + "before", tailText(second, "h"), "the history, before any new output");
+        second.write("h", ascii("after"));
+        await("echo after", () -> tailText(second, "h").equals(FakeGuest.BANNER + "before" + "after"), WAIT);
+        assertEquals(FakeGuest.BANNER + "before" + "after", readQuietly(log), "the log has it once");
+    }
+
+    static String readQuietly(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Test
     void oneThreadDrainsEveryConsole() throws Exception {
         ConsoleServiceImpl consoles = service(DEFAULTS);

@@ -199,7 +199,10 @@ final class DomainProcess {
         }
     }
 
-    /** Adopts a live lkvm found by its status file: console, cgroup and exit watch as before the restart. */
+    /**
+     * Adopts a live lkvm found by its status file: console, cgroup and exit watch as before the restart. The
+     * console service re-takes a session it still drains (same slave and log) and opens the slave otherwise.
+     */
     void adopt(DomainObject d, DomainRun run) {
         d.setRun(run);
         if (run.cgroup == null && s.cgroups().support().usable()) {
@@ -218,7 +221,13 @@ final class DomainProcess {
         run.exitWatch = s.exits().watch(run.process, run.socketPath, info -> sink.exited(d, run, info));
     }
 
-    /** Stops watching and closes the console of a live domain, leaving lkvm and its status file alone. */
+    /**
+     * Stops watching a live domain, leaving lkvm, its status file and its console alone: the console service
+     * outlives the driver (an update or refresh of this bundle), keeps draining and logging meanwhile, and the
+     * next driver re-takes the same session ({@link #adopt}). Were the slave closed, lkvm's term-poll thread
+     * would spin on the hangup until it is reopened (200 guests: two cores busy for the whole reattach).
+     * When the console service itself goes, it closes its consoles.
+     */
     void detach(DomainObject d) {
         DomainRun run = d.run();
         if (run == null) {
@@ -230,9 +239,6 @@ final class DomainProcess {
         AutoCloseable w = run.exitWatch;
         if (w != null) {
             quietly(d, "stop watching", w::close);
-        }
-        if (run.consoleOpen) {
-            quietly(d, "close the console", () -> s.console().close(d.name));
         }
     }
 

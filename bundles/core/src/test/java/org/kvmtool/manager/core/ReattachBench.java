@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
  * How long activation takes with N running stand-in guests to adopt (a harness that prints figures, not a
  * timed test): baseline = activation with the same definitions and no guest running, measured in the
  * same run. Run: mvn -B -pl bundles/core -am verify -Dgroups=bench -DexcludedGroups=none -Dtest=ReattachBench
- * -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dsurefire.failIfNoSpecifiedTests=false [-Dreattach.counts=10,100,200]
  */
 @Tag("bench")
 class ReattachBench {
@@ -21,7 +21,9 @@ class ReattachBench {
     void reattachTenAndHundred(@TempDir Path tmp) throws Exception {
         String why = RealHost.unavailable(tmp);
         assumeTrue(why == null, why);
-        for (int n : new int[] {10, 100}) {
+        // -Dreattach.counts=10,100,200 (the 200 of the product benchmark)
+        for (int n : java.util.Arrays.stream(System.getProperty("reattach.counts", "10,100").split(","))
+                .mapToInt(Integer::parseInt).toArray()) {
             try (RealHost h = new RealHost(tmp.resolve("n" + n))) {
                 // idle guests (the stand-in's vCPU otherwise spins 10 % of a core each: 100 of them swamp 2 cores)
                 Path kernel = java.nio.file.Files.writeString(tmp.resolve("idle-" + n + ".img"), "KVMTOOL-STANDIN cpu-percent=0\n");

@@ -38,11 +38,13 @@ class ReattachTest extends FakeHostTest {
         driver.suspend("vm3");
         driver.deactivate();
         assertEquals(10, f.host.alive().size(), "deactivation never kills a guest");
-        assertTrue(f.console.openSlaves.isEmpty(), "console drains closed");
+        assertEquals(10, f.console.openSlaves.size(), "the consoles go on draining while no driver runs");
         assertEquals(10, Files.list(f.settings.statusDir()).filter(p -> p.toString().endsWith(".status")).count());
 
+        int reTakenBefore = f.console.reTaken.get();
         driver = f.activate();
         assertEquals(new Reattacher.Result(10, 0), driver.reattached());
+        assertEquals(reTakenBefore + 10, f.console.reTaken.get(), "every console session re-taken, none opened anew");
         for (var e : pids.entrySet()) {
             var i = driver.lookup(e.getKey()).orElseThrow();
             assertEquals(e.getValue(), i.pid(), e.getKey());

@@ -15,7 +15,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import java.util.List;
 
 /** The lkvm binary: the probe, and the argv of a domain (built by the pure argv builder). */
-@Component(service = Hypervisor.class)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = Hypervisor.class, immediate = true)
 @Designate(ocd = LkvmHypervisor.Config.class)
 public final class LkvmHypervisor implements Hypervisor {
     @ObjectClassDefinition(name = "kvmtool-manager hypervisor probe", description = "Finding lkvm")

@@ -28,7 +28,9 @@ import java.util.logging.Logger;
  * <p>All pidfds are closed on the watcher thread only, so a pidfd number is never reused under a
  * waitid in flight. Closing the component stops the thread and never touches the processes.
  */
-@Component(service = ExitWatcher.class)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = ExitWatcher.class, immediate = true)
 public final class PidfdExitWatcher implements ExitWatcher, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PidfdExitWatcher.class.getName());
     private static final long WAKE_KEY = 0;

@@ -27,7 +27,9 @@ import java.util.stream.Collectors;
  * stdio, an error pipe as fd 3, nothing else, a two-variable environment), then the helper joins the
  * cgroups, drops to the unprivileged user and execs lkvm under the same pid.
  */
-@Component(service = ProcessSpawner.class)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = ProcessSpawner.class, immediate = true)
 @Designate(ocd = PosixProcessSpawner.Config.class)
 public final class PosixProcessSpawner implements ProcessSpawner {
     static final String PATH = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";

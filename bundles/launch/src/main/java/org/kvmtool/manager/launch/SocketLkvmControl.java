@@ -20,7 +20,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** kvmtool's IPC over the JDK's UNIX-domain channels: one request per connection, a deadline on each. */
-@Component(service = LkvmControl.class)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = LkvmControl.class, immediate = true)
 @Designate(ocd = SocketLkvmControl.Config.class)
 public final class SocketLkvmControl implements LkvmControl {
     private static final Logger LOG = Logger.getLogger(SocketLkvmControl.class.getName());

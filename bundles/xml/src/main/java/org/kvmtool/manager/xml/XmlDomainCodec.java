@@ -42,7 +42,9 @@ import javax.xml.stream.XMLStreamException;
  * attributes ({@code @XmlAnyAttribute}), duplicated elements (bound objects JAXB created but then
  * overwrote) and text where none belongs.
  */
-@Component(service = DomainXmlCodec.class)
+// immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
+// (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
+@Component(service = DomainXmlCodec.class, immediate = true)
 public final class XmlDomainCodec implements DomainXmlCodec {
     /** Documents larger than this (in UTF-8) are refused before parsing. */
     public static final int MAX_BYTES = 1024 * 1024;

@@ -19,6 +19,8 @@ public final class FakeConsole implements ConsoleService {
     private final AtomicInteger fds = new AtomicInteger(100);
     public final Map<String, Ring> rings = new ConcurrentHashMap<>();
     public final Map<String, String> openSlaves = new ConcurrentHashMap<>();
+    /** How many opens found the same slave already open (a restarted driver re-taking its session). */
+    public final java.util.concurrent.atomic.AtomicInteger reTaken = new java.util.concurrent.atomic.AtomicInteger();
 
     public FakeConsole(FakeHost host) {
         this.host = host;
@@ -77,7 +79,12 @@ public final class FakeConsole implements ConsoleService {
         if (ownerPid > 0 && p.holderPid != ownerPid) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, slavePath + " is not the console of pid " + ownerPid);
         }
-        if (openSlaves.putIfAbsent(domain, slavePath) != null) {
+        String already = openSlaves.putIfAbsent(domain, slavePath);
+        if (slavePath.equals(already)) {
+            reTaken.incrementAndGet(); // the real service re-takes the session it drains
+            return;
+        }
+        if (already != null) {
             throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "console of " + domain + " opened twice");
         }
         Ring r = rings.computeIfAbsent(domain, k -> new Ring());

@@ -1,9 +1,12 @@
 package org.kvmtool.manager.itests.karaf;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.io.PrintStream;
@@ -15,6 +18,7 @@ import java.security.PrivilegedExceptionAction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,6 +26,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarInputStream;
+import java.util.jar.JarOutputStream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,6 +41,7 @@ import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.After;
+import org.osgi.framework.Bundle;
 
 /**
  * Base of the Karaf tests that run guests (the lkvm stand-in with the real-mode test guest): the manager in
@@ -51,23 +59,6 @@ public abstract class GuestTestSupport extends KarafTestSupport {
 
     static final String CGROUP_PARENT = "kvmtool.itest.cgroup.parent";
     static final Duration WAIT = Duration.ofSeconds(30);
-
-    /**
-     * Karaf installs the boot features in the framework's start-level thread when its features service happens
-     * to find its configuration at once (a race). The features of stage 1 (start level 80) then cannot start
-     * until that thread is free, and stage 2's webbundle: URL, whose handler one of them provides, fails after a
-     * 2-minute wait: "Unknown protocol: webbundle", and the container never comes up (seen here in 3 of about 12
-     * boots on a loaded machine). Installing them in a thread of their own avoids it; the distribution should
-     * do the same (etc/org.apache.karaf.features.cfg), and then this option can go.
-     */
-    @Override
-    @org.ops4j.pax.exam.Configuration
-    public org.ops4j.pax.exam.Option[] config() throws IOException {
-        List<org.ops4j.pax.exam.Option> options = new ArrayList<>(Arrays.asList(super.config()));
-        options.add(org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut(
-                "etc/org.apache.karaf.features.cfg", "featuresBootAsynchronous", "true"));
-        return options.toArray(new org.ops4j.pax.exam.Option[0]);
-    }
 
     @Override
     protected Map<String, String> managerConfig(Path work) {
@@ -244,10 +235,14 @@ public abstract class GuestTestSupport extends KarafTestSupport {
         await(() -> mbeans().isRegistered(managerName()), Duration.ofMinutes(2), "kvmtool:type=Manager registered");
     }
 
-    /** The service.id of the registered DomainDriver (by class name: no wiring to the product), -1 if none. */
+    /**
+     * The service.id of the registered DomainDriver, -1 if none. By class name and through getAllServiceReferences:
+     * getServiceReferences checks that the probe sees the same api package, and with that wires the probe to
+     * kvmtool-api (a dynamic import), whose refresh would then refresh the probe too.
+     */
     protected long driverServiceId() throws Exception {
         org.osgi.framework.ServiceReference<?>[] refs =
-                bundleContext.getServiceReferences("org.kvmtool.manager.api.DomainDriver", null);
+                bundleContext.getAllServiceReferences("org.kvmtool.manager.api.DomainDriver", null);
         return refs == null || refs.length == 0 ? -1 : (Long) refs[0].getProperty("service.id");
     }
 
@@ -304,6 +299,92 @@ public abstract class GuestTestSupport extends KarafTestSupport {
             } catch (Exception e) {
                 // gone meanwhile
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- guests that must outlive bundle updates
+
+    /** Defines and starts test guests; their pids by name. */
+    protected Map<String, Long> startGuests(List<String> names) throws Exception {
+        awaitManager();
+        Map<String, Long> pids = new LinkedHashMap<>();
+        for (String name : names) {
+            pids.put(name, startGuest(name));
+        }
+        return pids;
+    }
+
+    protected static boolean allBack(Map<String, Long> pids) throws Exception {
+        for (Map.Entry<String, Long> e : pids.entrySet()) {
+            if (!registered(e.getKey()) || !"running".equals(state(e.getKey())) || pid(e.getKey()) != e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * After an update: every guest running with its pid (its MBean back), never stopped, its console carrying
+     * input and output (an echo in consoleLog and in the log file), its history kept (ring and file).
+     */
+    protected void assertGuestsUntouched(Map<String, Long> pids, String after) throws Exception {
+        awaitManager();
+        await(() -> allBack(pids), WAIT, "every guest back after " + after);
+        for (Map.Entry<String, Long> e : pids.entrySet()) {
+            String name = e.getKey();
+            assertTrue(name + " lkvm alive after " + after, alive(e.getValue()));
+            assertEquals(name + " state after " + after, "running", state(name));
+            assertEquals(name + " pid after " + after, (long) e.getValue(), pid(name));
+            long logged = Files.size(consoleLogFile(name));
+            String marker = "after-" + Long.toHexString(System.nanoTime());
+            assertEchoes(name, marker);
+            await(() -> Files.size(consoleLogFile(name)) > logged
+                    && Files.readString(consoleLogFile(name)).contains(marker), WAIT,
+                    name + "'s console log file grows with the echo after " + after);
+            assertTrue(name + "'s console log file keeps what came before",
+                    Files.readString(consoleLogFile(name)).contains("GUEST READY"));
+            assertTrue(name + "'s consoleLog keeps what came before", consoleLog(name).contains("GUEST READY"));
+            // no stop was ever recorded: the reason is still the one of the start
+            assertEquals(name + " reason after " + after, "booted", attribute(name, "StateReason"));
+        }
+        // the shell's commands come back with its bundle (or the driver) a moment later
+        await(() -> {
+            String list = executeCommand("kvmtool:list");
+            return pids.keySet().stream().allMatch(list::contains);
+        }, WAIT, "kvmtool:list shows every guest after " + after);
+    }
+
+    protected Bundle bundle(String symbolicName) {
+        for (Bundle b : bundleContext.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("no bundle " + symbolicName);
+    }
+
+    /** Copies the bundle's jar with one entry more: a different build with the same name and version. */
+    protected static void rebuild(Bundle bundle, Path target, String entry, String content) throws IOException {
+        Path built;
+        try (var jars = Files.walk(karafHome().resolve("system/org/kvmtool/manager/" + bundle.getSymbolicName()))) {
+            built = jars.filter(p -> p.getFileName().toString().endsWith(".jar")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no jar of " + bundle.getSymbolicName() + " in system/"));
+        }
+        try (InputStream in = Files.newInputStream(built);
+             JarInputStream jar = new JarInputStream(in);
+             OutputStream out = Files.newOutputStream(target);
+             JarOutputStream copy = new JarOutputStream(out, jar.getManifest())) {
+            byte[] buf = new byte[8192];
+            for (JarEntry e; (e = jar.getNextJarEntry()) != null;) {
+                copy.putNextEntry(new JarEntry(e.getName()));
+                for (int n; (n = jar.read(buf)) > 0;) {
+                    copy.write(buf, 0, n);
+                }
+                copy.closeEntry();
+            }
+            copy.putNextEntry(new JarEntry(entry));
+            copy.write(content.getBytes(StandardCharsets.UTF_8));
+            copy.closeEntry();
         }
     }
 

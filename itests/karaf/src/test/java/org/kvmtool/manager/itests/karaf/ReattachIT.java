@@ -71,8 +71,6 @@ class ReattachIT {
         distribution.setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", sshPort);
         distribution.setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", UnpackedDistribution.freePort());
         distribution.setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", UnpackedDistribution.freePort());
-        // as in GuestTestSupport: keep the boot features out of the start-level thread (a race of Karaf's)
-        distribution.setProperty("etc/org.apache.karaf.features.cfg", "featuresBootAsynchronous", "true");
         Files.writeString(home.resolve("etc/users.properties"),
                 "\nadmin = " + PASSWORD + ",admin,manager,viewer,systembundles,ssh\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.APPEND);
