@@ -51,6 +51,9 @@ import org.osgi.service.metatype.annotations.Designate;
 @Component(service = DomainDriver.class, configurationPid = "org.kvmtool.manager", immediate = true)
 @Designate(ocd = ManagerConfig.class)
 public final class KvmtoolDriver implements DomainDriver {
+    /** How long an lkvm whose IPC failed is watched for its end (a kill in progress) before blaming IPC. */
+    private static final long IPC_FAILURE_EXIT_WAIT_MILLIS = 200;
+
     private static final Logger LOG = Logger.getLogger(KvmtoolDriver.class.getName());
     private static final long MIB = 1024 * 1024;
 
@@ -521,11 +524,31 @@ public final class KvmtoolDriver implements DomainDriver {
         try {
             request.accept(run.socketPath);
         } catch (KvmtoolException e) {
-            if (run.process != null && !s.spawner().isAlive(run.process)) {
+            if (run.process != null && endsWithin(run, IPC_FAILURE_EXIT_WAIT_MILLIS)) {
                 throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is not running", e);
             }
             throw e;
         }
+    }
+
+    /**
+     * A killed lkvm drops its connections before /proc shows it ended: an IPC failure gets a short look at
+     * the process before it is reported as a failure of a running domain.
+     */
+    private boolean endsWithin(DomainRun run, long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        while (s.spawner().isAlive(run.process)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void require(DomainObject d, String message, DomainState... allowed) {
