@@ -37,6 +37,11 @@
  *                            socket appears 6-50 ms after spawn)
  *      listen-delay-ms=N     N ms between bind() and listen() (connects in
  *                            that window get ECONNREFUSED)
+ *      handlers-delay-ms=N   N ms between adding the socket to the IPC
+ *                            thread's epoll and registering the request
+ *                            handlers (lkvm's kvm-ipc.c order: a request
+ *                            in that window is dropped unanswered, with
+ *                            "No device handles type N")
  *      poweroff-after-ms=N   the guest resets the machine by itself after
  *                            N ms (lkvm ends normally, exit 0)
  *      cpu-percent=N         duty cycle of a running vCPU (default 10)
@@ -1046,7 +1051,7 @@ static struct run_cfg {
 static struct guest {
 	enum guest_kind kind;
 	bool bzimage;
-	long crash_after_ms, poweroff_after_ms, socket_delay_ms, listen_delay_ms;
+	long crash_after_ms, poweroff_after_ms, socket_delay_ms, listen_delay_ms, handlers_delay_ms;
 	long long flood;
 	bool ignore_sigterm;
 	int cpu_percent;
@@ -2235,6 +2240,8 @@ static int ipc_init(void)
 			close(server_fd);
 		return -EFAULT;
 	}
+	if (guest.handlers_delay_ms > 0)
+		sleep_ms(guest.handlers_delay_ms);
 	handlers[IPC_PID] = handle_pid;
 	handlers[IPC_DEBUG] = handle_debug;
 	handlers[IPC_PAUSE] = handle_pause;
@@ -2293,6 +2300,8 @@ static void parse_marker(const char *line)
 			guest.socket_delay_ms = atol(val);
 		} else if (KEY("listen-delay-ms")) {
 			guest.listen_delay_ms = atol(val);
+		} else if (KEY("handlers-delay-ms")) {
+			guest.handlers_delay_ms = atol(val);
 		} else if (KEY("poweroff-after-ms")) {
 			guest.poweroff_after_ms = atol(val);
 		} else if (KEY("cpu-percent")) {

@@ -69,6 +69,11 @@ public final class SocketLkvmControl implements LkvmControl {
         long deadline = System.nanoTime() + timeout.toNanos();
         Pidfd pidfd = Pidfd.open(posix, proc, process, true).orElseThrow(() -> endedBeforeReady(process));
         try (pidfd) {
+            // vCPU first, IPC second: lkvm adds its socket to the IPC thread's epoll before it registers the
+            // request handlers, and a request that comes in between is dropped unanswered (kvm-ipc.c; the
+            // stand-in does the same). The vCPU threads start after the IPC setup, so once kvm-vcpu-0 runs a
+            // PID request is answered.
+            awaitFirstVcpu(process, pidfd, deadline, timeout);
             while (true) {
                 if (pidfd.exited()) {
                     throw endedBeforeReady(process);
@@ -81,7 +86,6 @@ public final class SocketLkvmControl implements LkvmControl {
                 try {
                     byte[] reply = IpcClient.call(Path.of(socketPath), IpcWire.request(IpcWire.PID), 4,
                             Math.min(left, ipcTimeoutNanos));
-                    awaitFirstVcpu(process, pidfd, deadline, timeout);
                     return IpcWire.int32(reply);
                 } catch (IpcClient.NotListeningException e) {
                     pidfd.awaitExit(READY_RETRY_MILLIS);
@@ -97,7 +101,7 @@ public final class SocketLkvmControl implements LkvmControl {
 
     /**
      * lkvm listens before its vCPU threads exist, and a STOP or PAUSE in that gap is silently lost
-     * (measured on the real lkvm): ready means kvm-vcpu-0 runs too.
+     * (measured on the real lkvm): ready means kvm-vcpu-0 runs too, and it is awaited first (see above).
      */
     private void awaitFirstVcpu(ProcessIdentity process, Pidfd pidfd, long deadline, Duration timeout)
             throws SysCallException {

@@ -150,6 +150,19 @@ class LkvmIntegrationTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("binaries")
+    void readinessIsNotAskedWhileLkvmDropsRequests(String kind, Path lkvm) throws Exception {
+        need(lkvm);
+        // lkvm listens, then registers its request handlers: a PID asked in between is never answered
+        ProcessIdentity id = start(lkvm, "vm1", kernel(kind, "handlers-delay-ms=400"));
+        long t0 = System.nanoTime();
+        assertEquals(id.pid(), control.awaitReady(socket("vm1"), id, Duration.ofSeconds(10)));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 1500, "ready after " + ms + " ms: a dropped PID request costs the whole IPC timeout");
+        assertEquals(VmState.RUNNING, control.vmState(socket("vm1")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("binaries")
     void killedLkvmIsSignaledAndItsGhostSocketRemoved(String kind, Path lkvm) throws Exception {
         need(lkvm);
         ProcessIdentity id = start(lkvm, "vm2", kernel(kind, null));
