@@ -128,6 +128,24 @@ final class Fixtures {
     }
 
     /** Blocks until the pid is gone from /proc (reaped), at most 5 s. */
+    /**
+     * The identity of {@code pid} once its argv satisfies {@code execd}: a pid printed by a shell ("$!") is the
+     * forked shell until it has exec'd the program, and an identity taken before would never match again.
+     */
+    static ProcessIdentity identifyExecd(PosixProcessSpawner spawner, long pid,
+                                         java.util.function.Predicate<List<String>> execd) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        ProcessIdentity id = spawner.identify(pid).orElseThrow();
+        while (!execd.test(id.cmdline()) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+            id = spawner.identify(pid).orElseThrow();
+        }
+        if (!execd.test(id.cmdline())) {
+            throw new AssertionError("pid " + pid + " not exec'd within 10 s: " + id.cmdline());
+        }
+        return id;
+    }
+
     static boolean awaitGone(long pid) throws InterruptedException {
         long end = System.nanoTime() + 5_000_000_000L;
         while (System.nanoTime() < end) {

@@ -123,14 +123,7 @@ class LaunchEndToEndTest {
         Process parent = pb.start();
         String pid = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertEquals(0, parent.waitFor());
-        // "$!" is the forked shell until it has exec'd the answerer: identify only the exec'd process
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        ProcessIdentity id = spawner.identify(Long.parseLong(pid)).orElseThrow();
-        while (!id.cmdline().contains(name) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-            id = spawner.identify(Long.parseLong(pid)).orElseThrow();
-        }
-        assertTrue(id.cmdline().contains(name), "exec'd: " + id.cmdline());
+        ProcessIdentity id = Fixtures.identifyExecd(spawner, Long.parseLong(pid), argv -> argv.contains(name));
         started.add(id);
         assertFalse(Fixtures.statField(id.pid(), 4).equals(Long.toString(ProcessHandle.current().pid())),
                 "not a child of this JVM");

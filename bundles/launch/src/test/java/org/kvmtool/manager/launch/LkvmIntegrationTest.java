@@ -268,11 +268,7 @@ class LkvmIntegrationTest {
         Process parent = pb.start();
         long pid = Long.parseLong(new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
         assertEquals(0, parent.waitFor());
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        ProcessIdentity id = spawner.identify(pid).orElseThrow();
-        while (!id.cmdline().equals(argv(lkvm, "vm9", kernel)) && System.nanoTime() < deadline) {
-            id = spawner.identify(pid).orElseThrow(); // the shell may not have exec'd yet
-        }
+        ProcessIdentity id = Fixtures.identifyExecd(spawner, pid, cmd -> cmd.equals(argv(lkvm, "vm9", kernel)));
         started.add(id);
         control.awaitReady(socket("vm9"), id, Duration.ofSeconds(10));
         CompletableFuture<ExitInfo> exit = watch(id, socket("vm9"));

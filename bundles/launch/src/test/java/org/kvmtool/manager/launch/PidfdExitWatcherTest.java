@@ -147,15 +147,10 @@ class PidfdExitWatcherTest {
                 .start();
         String pid = new String(parent.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertEquals(0, parent.waitFor());
-        ProcessIdentity id = spawner.identify(Long.parseLong(pid)).orElseThrow();
-        if (script.startsWith("exec ")) { // identify the exec'd program, not the shell before its exec
-            String program = script.split(" ")[1];
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!id.cmdline().get(0).equals(program) && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-                id = spawner.identify(Long.parseLong(pid)).orElseThrow();
-            }
-        }
+        // a script that execs its program is identified as that program, not as the shell before its exec
+        String program = script.startsWith("exec ") ? script.split(" ")[1] : null;
+        ProcessIdentity id = Fixtures.identifyExecd(spawner, Long.parseLong(pid),
+                argv -> program == null || argv.get(0).equals(program));
         assertNotEquals(Long.toString(ProcessHandle.current().pid()), Fixtures.statField(id.pid(), 4),
                 "not our child");
         return id;
