@@ -3,14 +3,18 @@
  *
  * posix_spawn can neither join a cgroup before exec nor change the uid, so the JVM spawns this
  * helper (own session, default signals, empty mask, stdio = the pty master, fd 3 = the write end
- * of a close-on-exec error pipe, nothing else open, scrubbed environment) and the helper:
+ * of a close-on-exec error pipe, fd 4 = the read end of a "go" pipe, nothing else open, scrubbed
+ * environment) and the helper:
  *   1. writes "0" into each cgroup.procs file given (-c), so lkvm runs inside its cgroup from
  *      its first instruction;
  *   2. if asked (-g, -G, -u): setgroups, setgid, setuid, and checks that root cannot be regained;
  *   3. changes to $HOME (kvmtool puts its socket in $HOME/.lkvm);
  *   4. checks, as the final user, that the files lkvm needs are there (-r readable, -w writable),
  *      so that a missing kernel is reported by name rather than as a dead lkvm;
- *   5. execve()s the program after "--" with the environment it was given.
+ *   5. waits for one byte on fd 4: the JVM sends it once it has recorded the pid (the domain's status
+ *      file). At EOF the JVM died before that, so nobody would know this lkvm: exit 125, no exec
+ *      (libvirt's handshake before exec, for the same reason);
+ *   6. execve()s the program after "--" with the environment it was given.
  * On failure it writes one line "STEP<TAB>ERRNO<TAB>DETAIL\n" to fd 3 and exits 127. On success
  * the exec closes fd 3 (close-on-exec) and the JVM reads EOF. The pid stays the same across exec.
  *
@@ -30,6 +34,8 @@
 #include <unistd.h>
 
 #define ERR_FD 3
+#define GO_FD 4
+#define EXIT_ORPHANED 125
 #define MAX_ITEMS 64
 
 extern char **environ;
@@ -139,6 +145,20 @@ static void check_file(const char *spec, int writable)
 	fail("file", errno, detail);
 }
 
+/* Blocks until the JVM says go; ends here, silently, if the JVM is gone (EOF) or broke the pipe. */
+static void wait_for_go(void)
+{
+	char b;
+	ssize_t n;
+
+	do
+		n = read(GO_FD, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(EXIT_ORPHANED);
+	close(GO_FD);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cgroups[MAX_ITEMS], *readable[MAX_ITEMS], *writable[MAX_ITEMS];
@@ -149,7 +169,7 @@ int main(int argc, char **argv)
 	const char *home;
 
 	/* fd 3 arrived through dup2, which clears close-on-exec: set it again so lkvm never sees it. */
-	if (fcntl(ERR_FD, F_SETFD, FD_CLOEXEC) < 0)
+	if (fcntl(ERR_FD, F_SETFD, FD_CLOEXEC) < 0 || fcntl(GO_FD, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(126);
 	reset_internal_signals();
 
@@ -234,6 +254,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nw; k++)
 		check_file(writable[k], 1);
 
+	wait_for_go();
 	execve(argv[i], argv + i, environ);
 	fail("exec", errno, argv[i]);
 	return 127;

@@ -1,6 +1,7 @@
 package org.kvmtool.manager.api;
 
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Starts lkvm processes (own session, scrubbed environment, no leaked descriptors, inside its cgroup
@@ -11,7 +12,18 @@ public interface ProcessSpawner {
      * Spawns and returns the identity of the new process. Fails with SYSTEM_ERROR naming what went wrong
      * (binary missing or not executable, exec failed, cgroup join refused).
      */
-    ProcessIdentity spawn(SpawnRequest request);
+    default ProcessIdentity spawn(SpawnRequest request) {
+        return spawn(request, toBe -> { });
+    }
+
+    /**
+     * As {@link #spawn(SpawnRequest)}, with {@code beforeExec} called with the identity the process will have
+     * (pid, start time, the request's argv) while it is held just before exec: what it records (a status
+     * file) exists before the program runs. If it throws, the program never runs and its exception is thrown.
+     * If the caller's process dies during it, the held process ends without running the program, so no
+     * process is ever left that nobody recorded.
+     */
+    ProcessIdentity spawn(SpawnRequest request, Consumer<ProcessIdentity> beforeExec);
 
     /** The identity of a live process, or empty when the pid does not exist. */
     Optional<ProcessIdentity> identify(long pid);

@@ -60,7 +60,7 @@ final class DomainProcess {
     }
 
     /**
-     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn, status file, wait for IPC, close
+     * Starts lkvm for {@code def}: resolve argv, HOME, cgroup and limits, pty, console, spawn (status file before exec), wait for IPC, close
      * our master, watch the exit, running. Any failure undoes exactly what was done through
      * {@link #stop} and throws an error that carries lkvm's own words when it said any.
      */
@@ -95,12 +95,16 @@ final class DomainProcess {
             run.consoleOpen = true;
             d.job.checkAborted();
             List<String> procs = run.cgroup == null ? List.of() : s.cgroups().procsFiles(run.cgroup);
+            // the status file is written while the helper holds lkvm before exec: a manager killed at any point
+            // of a start either leaves no lkvm or leaves a file that names it (the helper ends if we die first)
             run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
-                    as.supplementaryGroups()));
-            run.startedAtMillis = clock.millis();
+                    as.supplementaryGroups()), toBe -> {
+                        run.process = toBe;
+                        run.startedAtMillis = clock.millis();
+                        status.write(StateKeeper.statusOf(d));
+                        run.statusWritten = true;
+                    });
             drainWithOwner(d, run);
-            status.write(StateKeeper.statusOf(d));
-            run.statusWritten = true;
             d.job.checkAborted();
             s.control().awaitReady(socket, run.process, settings.readyTimeout());
             // Our copy of the master is dropped only now: the kernel discards what the slave has not read yet

@@ -16,12 +16,19 @@ final class ReattachPolicy {
     private ReattachPolicy() {
     }
 
-    static Decision decide(boolean alive, boolean stopRequested, boolean socketLeft) {
+    /**
+     * {@code startCompleted} is false for a start the manager did not see through: its lkvm, if it ever ran,
+     * is adopted all the same; if it is gone the start failed (the helper ends before exec when the manager dies).
+     */
+    static Decision decide(boolean alive, boolean stopRequested, boolean socketLeft, boolean startCompleted) {
         if (alive) {
             return Decision.ADOPT;
         }
         if (stopRequested) {
             return new Decision(false, StateReason.DESTROYED);
+        }
+        if (!startCompleted) {
+            return new Decision(false, StateReason.FAILED);
         }
         return new Decision(false, socketLeft ? StateReason.CRASHED : StateReason.SHUTDOWN);
     }

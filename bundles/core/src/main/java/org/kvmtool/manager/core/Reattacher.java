@@ -273,9 +273,14 @@ final class Reattacher {
         boolean alive = s.spawner().isAlive(st.process());
         Path socket = st.socketPath() == null ? null : Path.of(st.socketPath());
         boolean socketLeft = socket != null && Files.exists(socket);
-        ReattachPolicy.Decision decision = ReattachPolicy.decide(alive, st.stopRequested(), socketLeft);
+        // a start cut short (the manager died between recording the pid and "running") left a shutoff reason
+        boolean startCompleted = st.reason().state().isActive();
+        ReattachPolicy.Decision decision = ReattachPolicy.decide(alive, st.stopRequested(), socketLeft, startCompleted);
         if (decision.adopt()) {
             process.adopt(d, run);
+            if (!startCompleted) {
+                completeStart(d, st);
+            }
             correctState(d, run);
             if (d.state() == DomainState.SHUTDOWN) {
                 supervisor.armShutdownTimer(d, run, settings.shutdownTimeout());
@@ -299,6 +304,18 @@ final class Reattacher {
         process.stop(d, decision.shutoffReason(), true);
         registry.dropIfGone(d);
         return false;
+    }
+
+    /** lkvm of a start cut short runs: the start is over, the domain runs, and its file says so from now on. */
+    private void completeStart(DomainObject d, DomainStatus st) {
+        d.setReason(StateReason.BOOTED);
+        try {
+            statuses.write(st.withReason(StateReason.BOOTED));
+        } catch (KvmtoolException e) {
+            LOG.log(Level.WARNING, d.name + ": status file not rewritten: " + e.getMessage(), e);
+        }
+        LOG.warning(() -> d.name + ": its start was cut short by the manager's end, but lkvm " + st.process().pid()
+                + " runs: adopted as running");
     }
 
     /** A status that could not be rewritten (full disk) may lag behind a pause or resume: ask lkvm. */

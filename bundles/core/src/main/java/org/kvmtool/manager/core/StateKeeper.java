@@ -77,10 +77,10 @@ final class StateKeeper {
             if (r == null || r.process == null) {
                 return null;
             }
-            // while start is still on its way the file already says what the domain is about to be
-            StateReason recorded = reason.state().isActive() ? reason : StateReason.BOOTED;
+            // while start is still on its way the domain is shutoff, and the file says so: a manager that finds
+            // it at activation knows the start never completed (Reattacher)
             return new DomainStatus(d.name, d.uuid, r.id, r.process, r.startedAtMillis, r.ptySlave, r.cgroup,
-                    r.homeDir, r.socketPath, recorded, r.stopRequested, r.currentMemoryBytes, r.definitionXml);
+                    r.homeDir, r.socketPath, reason, r.stopRequested, r.currentMemoryBytes, r.definitionXml);
         }
     }
 }

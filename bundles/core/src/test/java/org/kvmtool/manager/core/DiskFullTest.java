@@ -72,6 +72,7 @@ class DiskFullTest {
         assertEquals(DomainState.SHUTOFF, driver.lookup("vm1").orElseThrow().state());
         assertEquals(StateReason.FAILED, driver.lookup("vm1").orElseThrow().reason());
         assertEquals(List.of(), f.leftovers());
+        assertEquals(List.of(), List.copyOf(f.host.processes.keySet()), "no lkvm ran: its status file comes first");
     }
 
     @Test

@@ -50,13 +50,19 @@ class PoliciesTest {
     void reattachDecisions() {
         for (boolean stop : new boolean[] {false, true}) {
             for (boolean socket : new boolean[] {false, true}) {
-                assertTrue(ReattachPolicy.decide(true, stop, socket).adopt(), "a live lkvm is always adopted");
+                for (boolean started : new boolean[] {false, true}) {
+                    assertTrue(ReattachPolicy.decide(true, stop, socket, started).adopt(), "a live lkvm is always adopted");
+                }
             }
         }
-        assertEquals(StateReason.SHUTDOWN, ReattachPolicy.decide(false, false, false).shutoffReason());
-        assertEquals(StateReason.CRASHED, ReattachPolicy.decide(false, false, true).shutoffReason());
-        assertEquals(StateReason.DESTROYED, ReattachPolicy.decide(false, true, true).shutoffReason());
-        assertEquals(StateReason.DESTROYED, ReattachPolicy.decide(false, true, false).shutoffReason());
+        assertEquals(StateReason.SHUTDOWN, ReattachPolicy.decide(false, false, false, true).shutoffReason());
+        assertEquals(StateReason.CRASHED, ReattachPolicy.decide(false, false, true, true).shutoffReason());
+        assertEquals(StateReason.DESTROYED, ReattachPolicy.decide(false, true, true, true).shutoffReason());
+        assertEquals(StateReason.DESTROYED, ReattachPolicy.decide(false, true, false, true).shutoffReason());
+        // a start cut short whose lkvm is gone (or never ran) failed, unless a destroy had been asked
+        assertEquals(StateReason.FAILED, ReattachPolicy.decide(false, false, false, false).shutoffReason());
+        assertEquals(StateReason.FAILED, ReattachPolicy.decide(false, false, true, false).shutoffReason());
+        assertEquals(StateReason.DESTROYED, ReattachPolicy.decide(false, true, false, false).shutoffReason());
     }
 
     @Test

@@ -97,6 +97,50 @@ class ReattachTest extends FakeHostTest {
         Fixture.await("stopped events", () -> f.adminEvents.stream().filter(e -> e.getTopic().equals("kvmtool/domain/STOPPED")).count() == 5);
     }
 
+    /**
+     * The manager killed during start, after the status file was written (before exec) and before "running":
+     * the file still says shutoff. A lkvm that runs is adopted as running; one that never ran (the helper ends
+     * when the manager dies) leaves a domain shutoff/failed and nothing behind.
+     */
+    @Test
+    void aStartCutShortIsCompletedIfLkvmRunsAndFailedIfNot() throws Exception {
+        Map<String, String> atExec = new HashMap<>();
+        f.spawner.whileHeld = id -> {
+            String n = id.cmdline().get(id.cmdline().indexOf("--name") + 1);
+            try {
+                atExec.put(n, Files.readString(f.settings.statusDir().resolve(n + ".status")));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        for (String n : List.of("ran", "never")) {
+            driver.define(FakeCodec.xml(n));
+            driver.start(n);
+        }
+        driver.deactivate();
+        for (String n : List.of("ran", "never")) {
+            DomainStatus held = StatusStore.parse(atExec.get(n));
+            assertEquals(f.host.processes.values().stream().filter(p -> p.identity.cmdline().contains(n)).findFirst()
+                    .orElseThrow().identity, held.process(), "the file named the process before it ran");
+            assertEquals(DomainState.SHUTOFF, held.reason().state(), "and said the start was not over");
+            Files.writeString(f.settings.statusDir().resolve(n + ".status"), atExec.get(n)); // the manager dies here
+        }
+        FakeHost.Proc never = f.host.aliveNamed("never").get(0);
+        never.failWith(125); // what the helper does at EOF on its go pipe
+        Files.deleteIfExists(never.socket);
+
+        driver = f.activate();
+        assertEquals(new Reattacher.Result(1, 1), driver.reattached());
+        assertEquals(StateReason.BOOTED, driver.lookup("ran").orElseThrow().reason());
+        assertEquals(f.host.aliveNamed("ran").get(0).pid(), driver.lookup("ran").orElseThrow().pid());
+        assertEquals(StateReason.BOOTED, StatusStore.parse(Files.readString(f.settings.statusDir().resolve("ran.status"))).reason(),
+                "the file says running from now on");
+        assertEquals(StateReason.FAILED, driver.lookup("never").orElseThrow().reason());
+        assertFalse(Files.exists(f.settings.statusDir().resolve("never.status")));
+        driver.destroy("ran");
+        assertEquals(List.of(), f.leftovers());
+    }
+
     @Test
     void aLeftoverCgroupOfAnInactiveDomainIsRemoved() {
         driver.define(FakeCodec.xml("vm1"));

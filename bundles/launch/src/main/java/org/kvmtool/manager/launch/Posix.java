@@ -29,6 +29,7 @@ final class Posix {
     static final int ECHILD = 10;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
+    static final int EPIPE = 32;
 
     static final int SIGKILL = 9;
     static final int SIGTERM = 15;
@@ -87,9 +88,9 @@ final class Posix {
 
     /**
      * posix_spawn with a new session, an empty signal mask, every signal at its default, {@code stdioFd}
-     * as 0, 1 and 2, {@code fd3} as 3 and nothing else open. Returns the pid.
+     * as 0, 1 and 2, {@code fd3} as 3, {@code fd4} as 4 and nothing else open. Returns the pid.
      */
-    int spawn(String path, List<String> argv, List<String> env, int stdioFd, int fd3) throws SysCallException {
+    int spawn(String path, List<String> argv, List<String> env, int stdioFd, int fd3, int fd4) throws SysCallException {
         try (Memory attr = new Memory(SPAWN_STRUCT_BYTES); Memory actions = new Memory(SPAWN_STRUCT_BYTES);
              Memory sigset = new Memory(SIGSET_BYTES)) {
             attr.clear();
@@ -109,8 +110,9 @@ final class Posix {
                                 c.posix_spawn_file_actions_adddup2(actions, stdioFd, fd));
                     }
                     spawnCheck("posix_spawn_file_actions_adddup2", c.posix_spawn_file_actions_adddup2(actions, fd3, 3));
+                    spawnCheck("posix_spawn_file_actions_adddup2", c.posix_spawn_file_actions_adddup2(actions, fd4, 4));
                     spawnCheck("posix_spawn_file_actions_addclosefrom_np",
-                            c.posix_spawn_file_actions_addclosefrom_np(actions, 4));
+                            c.posix_spawn_file_actions_addclosefrom_np(actions, 5));
                     IntByReference pid = new IntByReference();
                     int rc = c.posix_spawn(pid, path, actions, attr, argv.toArray(String[]::new),
                             env.toArray(String[]::new));
@@ -162,6 +164,26 @@ final class Posix {
             int errno = Native.getLastError();
             if (errno != EINTR) {
                 throw error("read(" + fd + ")", errno);
+            }
+        }
+    }
+
+    /**
+     * write(2) of a few bytes to a pipe, retried on EINTR. A reader already gone (EPIPE; the JVM ignores
+     * SIGPIPE) is not an error: the caller learns why from elsewhere.
+     */
+    void writeIgnoringEpipe(int fd, byte[] buf) throws SysCallException {
+        while (true) {
+            long n = c.write(fd, buf, buf.length);
+            if (n == buf.length) {
+                return;
+            }
+            int errno = Native.getLastError();
+            if (n < 0 && errno == EPIPE) {
+                return;
+            }
+            if (n >= 0 || errno != EINTR) {
+                throw error("write(" + fd + ")", n >= 0 ? EAGAIN : errno);
             }
         }
     }

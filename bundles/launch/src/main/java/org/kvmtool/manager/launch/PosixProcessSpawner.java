@@ -20,12 +20,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
  * Starts lkvm through the kvmtool-exec helper: posix_spawn (new session, default signals, the pty as
- * stdio, an error pipe as fd 3, nothing else, a two-variable environment), then the helper joins the
- * cgroups, drops to the unprivileged user and execs lkvm under the same pid.
+ * stdio, an error pipe as fd 3, a go pipe as fd 4, nothing else, a two-variable environment), then the helper
+ * joins the cgroups, drops to the unprivileged user, waits for the caller to record the pid and execs lkvm
+ * under the same pid.
  */
 // immediate: a delayed component is disposed with its last user, so an update of the driver would rebuild it
 // (and a console service would drop every console's ring and reopen its pty); infrastructure outlives the driver
@@ -76,7 +78,7 @@ public final class PosixProcessSpawner implements ProcessSpawner {
     }
 
     @Override
-    public ProcessIdentity spawn(SpawnRequest request) {
+    public ProcessIdentity spawn(SpawnRequest request, Consumer<ProcessIdentity> beforeExec) {
         String binary = request.argv().get(0);
         if (!binary.startsWith("/")) {
             throw new KvmtoolException(ErrorCode.INVALID_ARG, "the binary must be an absolute path: " + binary);
@@ -86,30 +88,65 @@ public final class PosixProcessSpawner implements ProcessSpawner {
         }
         List<String> argv = helperArgv(helper.toString(), request);
         List<String> env = List.of("HOME=" + request.homeDir(), PATH);
-        int[] pipe;
+        int[] report;
+        int[] go;
         int pid;
         try {
-            pipe = posix.pipe();
+            report = posix.pipe();
         } catch (SysCallException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+        }
+        try {
+            go = posix.pipe();
+        } catch (SysCallException e) {
+            posix.close(report[0]);
+            posix.close(report[1]);
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
         }
         try {
             try {
-                pid = posix.spawn(helper.toString(), argv, env, request.stdioFd(), pipe[1]);
+                pid = posix.spawn(helper.toString(), argv, env, request.stdioFd(), report[1], go[0]);
             } finally {
-                posix.close(pipe[1]); // else the read below never sees EOF
+                posix.close(report[1]); // else the read below never sees EOF
+                posix.close(go[0]);
             }
-            String report = readReport(pipe[0], pid, binary);
-            if (!report.isEmpty()) {
+            hold(pid, request.argv(), beforeExec);
+            posix.writeIgnoringEpipe(go[1], GO); // a helper that already failed has closed its end: its report says why
+            String failure = readReport(report[0], pid, binary);
+            if (!failure.isEmpty()) {
                 reap(pid);
-                throw HelperFailure.toException(report, request.uid(), request.gid(), posix::strerror);
+                throw HelperFailure.toException(failure, request.uid(), request.gid(), posix::strerror);
             }
         } catch (SysCallException e) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
         } finally {
-            posix.close(pipe[0]);
+            posix.close(go[1]);
+            posix.close(report[0]);
         }
         return settledIdentity(pid, request.argv());
+    }
+
+    private static final byte[] GO = {'g'};
+
+    /**
+     * Runs {@code beforeExec} while the helper waits for its go byte. If it throws, the helper is killed (our
+     * unreaped child: the pid cannot be someone else's) before it could exec.
+     */
+    private void hold(int pid, List<String> argv, Consumer<ProcessIdentity> beforeExec) {
+        try {
+            // the start time does not change at exec, and the argv is what execve will be given
+            long startTime = proc.read(pid).orElseThrow(() -> new KvmtoolException(ErrorCode.SYSTEM_ERROR,
+                    "the exec helper (pid " + pid + ") vanished right after spawn")).startTime();
+            beforeExec.accept(new ProcessIdentity(pid, startTime, argv));
+        } catch (RuntimeException e) {
+            try {
+                posix.kill(pid, Posix.SIGKILL);
+            } catch (SysCallException gone) {
+                // it failed and ended by itself: reaped below all the same
+            }
+            reap(pid);
+            throw e;
+        }
     }
 
     /**

@@ -74,6 +74,10 @@ final class Fixtures {
         }
     }
 
+    static List<String> cmdline(long pid) throws IOException {
+        return ProcFs.splitNul(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")));
+    }
+
     static List<String> environ(long pid) throws IOException {
         return ProcFs.splitNul(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")));
     }
@@ -127,7 +131,6 @@ final class Fixtures {
         }
     }
 
-    /** Blocks until the pid is gone from /proc (reaped), at most 5 s. */
     /**
      * The identity of {@code pid} once its argv satisfies {@code execd}: a pid printed by a shell ("$!") is the
      * forked shell until it has exec'd the program, and an identity taken before would never match again.
@@ -146,6 +149,7 @@ final class Fixtures {
         return id;
     }
 
+    /** Blocks until the pid is gone from /proc (reaped), at most 5 s. */
     static boolean awaitGone(long pid) throws InterruptedException {
         long end = System.nanoTime() + 5_000_000_000L;
         while (System.nanoTime() < end) {

@@ -63,7 +63,7 @@ class LaunchBenchmark {
                     if (viaHelper) {
                         id = spawner.spawn(Fixtures.request(argv, home, devNull));
                     } else {
-                        int pid = posix.spawn(binary.toString(), argv, env, devNull, devNull);
+                        int pid = posix.spawn(binary.toString(), argv, env, devNull, devNull, devNull);
                         // the same wait for the settled argv as the spawner's (see settledIdentity)
                         ProcFs.Snapshot s = proc.read(pid).orElseThrow();
                         while (s.cmdline().isEmpty()) {

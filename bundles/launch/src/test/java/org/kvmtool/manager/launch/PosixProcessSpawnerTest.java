@@ -119,6 +119,72 @@ class PosixProcessSpawnerTest {
     }
 
     @Test
+    void beforeExecRunsWhileTheHelperHoldsTheProgram() throws Exception {
+        Path marker = home.resolve("ran");
+        // the shell stays the process (a loop is never exec'd away), so the identity holds throughout
+        List<String> argv = List.of("/bin/sh", "-c", "touch " + marker + "; while :; do sleep 1; done");
+        List<String> seen = new ArrayList<>();
+        ProcessIdentity id = spawner.spawn(Fixtures.request(argv, home, fd(Fixtures.devNull())), toBe -> {
+            try {
+                seen.add(Fixtures.cmdline(toBe.pid()).get(0)); // still the helper
+                seen.add(Boolean.toString(Files.exists(marker)));
+                seen.add(Fixtures.statField(toBe.pid(), 22)); // start time: kept across exec
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            assertEquals(argv, toBe.cmdline(), "the identity to be carries the program's argv");
+        });
+        started.add(id);
+        reaper.watch(id, home.resolve("none.sock").toString(), info -> { });
+        assertEquals(ExecHelper.NAME, Path.of(seen.get(0)).getFileName().toString());
+        assertEquals("false", seen.get(1), "the program had not run yet");
+        assertEquals(Long.parseLong(seen.get(2)), id.startTime(), "the recorded identity is the program's");
+        assertEquals(argv, id.cmdline());
+        assertTrue(spawner.isAlive(id));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!Files.exists(marker) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(Files.exists(marker), "the program ran after beforeExec");
+    }
+
+    @Test
+    void aFailingBeforeExecMeansTheProgramNeverRuns() throws Exception {
+        Path marker = home.resolve("ran");
+        long[] pid = new long[1];
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> spawner.spawn(
+                Fixtures.request(List.of("/bin/touch", marker.toString()), home, fd(Fixtures.devNull())), toBe -> {
+                    pid[0] = toBe.pid();
+                    throw new IllegalStateException("disk full");
+                }));
+        assertEquals("disk full", e.getMessage());
+        assertFalse(Files.exists(Path.of("/proc", Long.toString(pid[0]))), "the held helper was killed and reaped");
+        assertEquals(List.of(), Fixtures.zombieChildren());
+        Thread.sleep(50);
+        assertFalse(Files.exists(marker), "the program never ran");
+    }
+
+    /**
+     * The manager killed while the helper waits: the go pipe hits EOF (its only writer died) and the helper
+     * ends without exec, so no lkvm runs that no status file names. A shell plays the dead manager.
+     */
+    @Test
+    void theHelperEndsWithoutExecWhenTheManagerIsGone() throws Exception {
+        Path marker = home.resolve("ran");
+        Process p = new ProcessBuilder("/bin/sh", "-c", "exec 3>/dev/null 4</dev/null; exec \"$0\" -- /bin/touch \"$1\"",
+                Fixtures.helper().toString(), marker.toString()).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(125, p.exitValue(), new String(p.getInputStream().readAllBytes()));
+        assertFalse(Files.exists(marker), "the program never ran");
+
+        Process go = new ProcessBuilder("/bin/sh", "-c", "printf g | { exec 3>/dev/null 4<&0; exec \"$0\" -- /bin/touch \"$1\"; }",
+                Fixtures.helper().toString(), marker.toString()).redirectErrorStream(true).start();
+        assertTrue(go.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, go.exitValue(), new String(go.getInputStream().readAllBytes()));
+        assertTrue(Files.exists(marker), "with its go byte the same helper runs the program");
+    }
+
+    @Test
     void aMissingBinaryIsNamed() throws Exception {
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> spawner.spawn(
                 Fixtures.request(List.of("/nonexistent/lkvm", "run"), home, fd(Fixtures.devNull()))));

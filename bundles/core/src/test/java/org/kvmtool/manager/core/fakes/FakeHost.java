@@ -203,14 +203,19 @@ public final class FakeHost {
         }
     }
 
-    Proc spawn(List<String> argv, String home, Pty pty, int uid, List<String> procs) {
+    /** The identity the next process will have: a pid and a start time taken, nothing running yet. */
+    ProcessIdentity nextIdentity(List<String> argv) {
+        return new ProcessIdentity(pids.incrementAndGet(), ticks.incrementAndGet(), argv);
+    }
+
+    Proc spawn(ProcessIdentity id, String home, Pty pty, int uid, List<String> procs) {
+        List<String> argv = id.cmdline();
         String name = argv.get(argv.indexOf("--name") + 1);
         if (!aliveNamed(name).isEmpty()) {
             violations.add("a second lkvm for '" + name + "' spawned while pid " + aliveNamed(name).get(0).pid() + " lives");
         }
-        long pid = pids.incrementAndGet();
-        Proc p = new Proc(new ProcessIdentity(pid, ticks.incrementAndGet(), argv), name,
-                Path.of(home, ".lkvm", name + ".sock"), pty, uid, procs);
+        long pid = id.pid();
+        Proc p = new Proc(id, name, Path.of(home, ".lkvm", name + ".sock"), pty, uid, procs);
         pty.holderPid = pid;
         processes.put(pid, p);
         Behaviour b = next;

@@ -1,6 +1,7 @@
 package org.kvmtool.manager.core.fakes;
 
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
@@ -12,6 +13,8 @@ public final class FakeSpawner implements ProcessSpawner {
     private final FakeHost host;
     private final FakeConsole console;
     public volatile SpawnRequest lastRequest;
+    /** Called while the process is held, after beforeExec: what a manager killed right now would leave. */
+    public volatile Consumer<ProcessIdentity> whileHeld = id -> { };
 
     public FakeSpawner(FakeHost host, FakeConsole console) {
         this.host = host;
@@ -19,13 +22,17 @@ public final class FakeSpawner implements ProcessSpawner {
     }
 
     @Override
-    public ProcessIdentity spawn(SpawnRequest r) {
+    public ProcessIdentity spawn(SpawnRequest r, Consumer<ProcessIdentity> beforeExec) {
         lastRequest = r;
         FakeHost.Pty pty = console.byMaster(r.stdioFd());
         if (pty == null || !pty.masterOpenInJvm) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "spawn: stdio fd " + r.stdioFd() + " is not open");
         }
-        return host.spawn(r.argv(), r.homeDir(), pty, r.uid(), r.cgroupProcsFiles()).identity;
+        // as the real helper: what beforeExec records exists before the program runs, and its failure means no run
+        ProcessIdentity toBe = host.nextIdentity(r.argv());
+        beforeExec.accept(toBe);
+        whileHeld.accept(toBe);
+        return host.spawn(toBe, r.homeDir(), pty, r.uid(), r.cgroupProcsFiles()).identity;
     }
 
     @Override
