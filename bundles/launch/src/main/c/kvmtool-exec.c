@@ -8,7 +8,10 @@
  *   1. writes "0" into each cgroup.procs file given (-c), so lkvm runs inside its cgroup from
  *      its first instruction;
  *   2. if asked (-g, -G, -u): setgroups, setgid, setuid, and checks that root cannot be regained;
- *   3. changes to $HOME (kvmtool puts its socket in $HOME/.lkvm);
+ *   3. changes to $HOME (kvmtool puts its socket in $HOME/.lkvm), and, when stdio is a pty master,
+ *      opens its slave for lkvm to keep (TIOCGPTPEER, not close-on-exec): the pty then never hangs up
+ *      while the manager is away (restart, update), where lkvm's console thread would spin a CPU on
+ *      the hang-up; the guest's output waits in the pty (flow control) until the manager drains it;
  *   4. checks, as the final user, that the files lkvm needs are there (-r readable, -w writable),
  *      so that a missing kernel is reported by name rather than as a dead lkvm;
  *   5. waits for one byte on fd 4: the JVM sends it once it has recorded the pid (the domain's status
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -145,6 +149,22 @@ static void check_file(const char *spec, int writable)
 	fail("file", errno, detail);
 }
 
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/*
+ * The slave of the pty master on stdin, left open for lkvm. Nothing when stdin is no pty master
+ * (ENOTTY, EINVAL) or its slave is still locked (EIO: nobody can open it, so it cannot hang up either).
+ */
+static void keep_console_peer(void)
+{
+	int fd = ioctl(0, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+
+	if (fd < 0 && errno != ENOTTY && errno != EINVAL && errno != EIO)
+		fail("console", errno, "TIOCGPTPEER");
+}
+
 /* Blocks until the JVM says go; ends here, silently, if the JVM is gone (EOF) or broke the pipe. */
 static void wait_for_go(void)
 {
@@ -248,6 +268,7 @@ int main(int argc, char **argv)
 	home = getenv("HOME");
 	if (home && *home && chdir(home) < 0)
 		fail("chdir", errno, home);
+	keep_console_peer();
 
 	for (int k = 0; k < nr; k++)
 		check_file(readable[k], 0);

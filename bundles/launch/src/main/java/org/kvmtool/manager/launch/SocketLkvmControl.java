@@ -190,8 +190,7 @@ public final class SocketLkvmControl implements LkvmControl {
             if (pidfd.exited()) {
                 return;
             }
-            // A failed STOP is often lkvm already ending (the STOP it got while paused acts on RESUME, and
-            // the next connection then breaks): a short wait before SIGKILL lets it end normally.
+            // Any other failed STOP may still be lkvm ending: a short wait before SIGKILL lets it end normally.
             long wait = askToStop(socketPath) ? grace.toMillis() : Math.min(grace.toMillis(), STOP_FAILED_WAIT_MILLIS);
             if (pidfd.awaitExit(wait)) {
                 return;
@@ -213,17 +212,24 @@ public final class SocketLkvmControl implements LkvmControl {
         }
     }
 
-    /** RESUME first if paused (kvmtool ignores STOP while paused), then STOP; false if IPC failed. */
+    /**
+     * RESUME first if paused (kvmtool ignores STOP while paused), then STOP; false if IPC failed. A STOP that
+     * fails right after our RESUME counts as asked: a STOP sent while paused acts on that RESUME, lkvm is
+     * ending and breaks the connection (its exit then takes more than the short wait on a busy host).
+     */
     private boolean askToStop(String socketPath) {
+        boolean resumed = false;
         try {
             if (vmState(socketPath) == VmState.PAUSED) {
                 resume(socketPath);
+                resumed = true;
             }
             stop(socketPath);
             return true;
         } catch (KvmtoolException e) {
-            LOG.log(Level.INFO, "IPC stop failed, killing instead: " + e.getMessage(), e);
-            return false;
+            LOG.log(Level.INFO, "IPC stop failed" + (resumed ? " after RESUME (lkvm ending)" : ", killing instead")
+                    + ": " + e.getMessage(), e);
+            return resumed;
         }
     }
 

@@ -74,8 +74,15 @@ final class Fixtures {
         }
     }
 
-    static List<String> cmdline(long pid) throws IOException {
-        return ProcFs.splitNul(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")));
+    /** The argv of {@code pid}, once the kernel has laid it out (it reads empty for a moment after an exec). */
+    static List<String> settledCmdline(long pid) throws IOException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        List<String> argv = List.of();
+        while (argv.isEmpty() && System.nanoTime() < deadline) {
+            argv = ProcFs.splitNul(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")));
+            Thread.onSpinWait();
+        }
+        return argv;
     }
 
     static List<String> environ(long pid) throws IOException {

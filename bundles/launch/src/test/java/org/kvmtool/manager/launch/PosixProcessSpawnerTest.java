@@ -66,14 +66,19 @@ class PosixProcessSpawnerTest {
 
     @Test
     void childRunsInItsOwnSessionWithOnlyStdioAndAScrubbedEnvironment() throws Exception {
-        int master = fd(Fixtures.ptyMaster());
+        int master = fd(TestConsole.rawMaster());
         ProcessIdentity id = spawn(Fixtures.request(List.of("/bin/sleep", "30"), home, master));
 
         assertEquals(List.of("/bin/sleep", "30"), id.cmdline());
-        assertEquals(List.of("0", "1", "2"), Fixtures.fds(id.pid()), "no descriptor of the JVM leaks");
+        // 0-2: the pty master; 5: its slave, kept by the program itself so that the pty never hangs up
+        assertEquals(List.of("0", "1", "2", "5"), Fixtures.fds(id.pid()), "no descriptor of the JVM leaks");
         for (String n : List.of("0", "1", "2")) {
             assertEquals("/dev/ptmx", Files.readSymbolicLink(Path.of("/proc", "" + id.pid(), "fd", n)).toString());
         }
+        String pts = Files.readSymbolicLink(Path.of("/proc", "" + id.pid(), "fd", "5")).toString();
+        assertTrue(pts.matches("/dev/pts/\\d+"), pts);
+        assertTrue(Files.readAllLines(Path.of("/proc", "" + id.pid(), "fdinfo", "0")).stream().anyMatch(l ->
+                l.matches("tty-index:\\s*" + pts.substring("/dev/pts/".length()))), "the slave of that very master");
         assertEquals(List.of("HOME=" + home, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"), Fixtures.environ(id.pid()));
         assertEquals(Long.toString(id.pid()), Fixtures.statField(id.pid(), 6), "session leader (setsid)");
         assertEquals(home.toRealPath(), Path.of("/proc", "" + id.pid(), "cwd").toRealPath());
@@ -126,7 +131,7 @@ class PosixProcessSpawnerTest {
         List<String> seen = new ArrayList<>();
         ProcessIdentity id = spawner.spawn(Fixtures.request(argv, home, fd(Fixtures.devNull())), toBe -> {
             try {
-                seen.add(Fixtures.cmdline(toBe.pid()).get(0)); // still the helper
+                seen.add(Fixtures.settledCmdline(toBe.pid()).get(0)); // still the helper
                 seen.add(Boolean.toString(Files.exists(marker)));
                 seen.add(Fixtures.statField(toBe.pid(), 22)); // start time: kept across exec
             } catch (IOException e) {

@@ -164,7 +164,16 @@ class KarafFaultsTest {
                 t.start();
                 ts.add(t);
             }
-            Thread.sleep(random.nextInt(150));
+            if (phase.equals("start")) {
+                // in the middle of the starts: once some of them have a process (held helper or lkvm), not all
+                int some = 1 + random.nextInt(5);
+                long until = System.nanoTime() + 10_000_000_000L;
+                while (p.lkvmProcesses().size() < some && System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+            } else {
+                Thread.sleep(random.nextInt(150));
+            }
             Map<Long, String> before = new java.util.HashMap<>();
             p.kill9();
             for (Thread t : ts) {
