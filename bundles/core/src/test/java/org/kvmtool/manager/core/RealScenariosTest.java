@@ -127,13 +127,18 @@ class RealScenariosTest {
                 }
             }
         }
-        Fixture.await("every lkvm gone", () -> {
-            try {
-                return lkvmsUnder(h.settings.runDir()).isEmpty() && h.leftovers().isEmpty();
-            } catch (Exception e) {
-                return false;
-            }
-        });
+        try {
+            Fixture.await("every lkvm gone", () -> {
+                try {
+                    return lkvmsUnder(h.settings.runDir()).isEmpty() && h.leftovers().isEmpty();
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + ": lkvm " + lkvmsUnder(h.settings.runDir()) + ", leftovers "
+                    + h.leftovers() + ", domains " + driver.list(), e);
+        }
         assertEquals(List.of(), h.leftovers());
     }
 
