@@ -1,5 +1,6 @@
 package org.kvmtool.manager.api;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -30,6 +31,26 @@ public interface ProcessSpawner {
 
     /** True if the recorded process is alive and still the same process (pid, start time and cmdline). */
     boolean isAlive(ProcessIdentity recorded);
+
+    /**
+     * Waits up to {@code timeout} for the recorded process to end; true if it has (or was not there). This
+     * default looks every 5 ms; an implementation that can wait in the kernel (a pidfd) should.
+     */
+    default boolean awaitExit(ProcessIdentity recorded, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (isAlive(recorded)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
 
     /** Sends a signal to exactly that process (through a pidfd, so never to a recycled pid). */
     void signal(ProcessIdentity process, int signal);

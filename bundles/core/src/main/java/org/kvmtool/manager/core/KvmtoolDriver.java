@@ -536,19 +536,7 @@ public final class KvmtoolDriver implements DomainDriver {
      * the process before it is reported as a failure of a running domain.
      */
     private boolean endsWithin(DomainRun run, long millis) {
-        long deadline = System.nanoTime() + millis * 1_000_000;
-        while (s.spawner().isAlive(run.process)) {
-            if (System.nanoTime() >= deadline) {
-                return false;
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
+        return s.spawner().awaitExit(run.process, java.time.Duration.ofMillis(millis));
     }
 
     private static void require(DomainObject d, String message, DomainState... allowed) {

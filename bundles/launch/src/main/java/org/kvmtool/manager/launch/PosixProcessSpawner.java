@@ -242,6 +242,21 @@ public final class PosixProcessSpawner implements ProcessSpawner {
         return proc.matches(recorded);
     }
 
+    /** In the kernel: the pidfd turns readable when the process ends. */
+    @Override
+    public boolean awaitExit(ProcessIdentity recorded, Duration timeout) {
+        Optional<Pidfd> opened = Pidfd.open(posix, proc, recorded, true);
+        if (opened.isEmpty()) {
+            return true;
+        }
+        try (Pidfd pidfd = opened.get()) {
+            return pidfd.awaitExit(timeout.toMillis());
+        } catch (SysCallException e) {
+            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot wait for process " + recorded.pid() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void signal(ProcessIdentity process, int signal) {
         Pidfd pidfd = Pidfd.open(posix, proc, process, false).orElseThrow(() -> new KvmtoolException(

@@ -190,6 +190,18 @@ class PosixProcessSpawnerTest {
     }
 
     @Test
+    void awaitExitWaitsInTheKernelForThatProcess() throws Exception {
+        ProcessIdentity id = spawn(Fixtures.request(List.of("/bin/sleep", "30"), home, fd(Fixtures.devNull())));
+        assertFalse(spawner.awaitExit(id, java.time.Duration.ofMillis(50)), "a sleeping process has not ended");
+        ProcessIdentity other = new ProcessIdentity(id.pid(), id.startTime() + 1, id.cmdline());
+        assertTrue(spawner.awaitExit(other, java.time.Duration.ofMillis(50)), "a recycled pid is not the recorded process");
+        Thread killer = new Thread(() -> spawner.signal(id, Posix.SIGKILL));
+        killer.start();
+        assertTrue(spawner.awaitExit(id, java.time.Duration.ofSeconds(10)));
+        killer.join();
+    }
+
+    @Test
     void aMissingBinaryIsNamed() throws Exception {
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> spawner.spawn(
                 Fixtures.request(List.of("/nonexistent/lkvm", "run"), home, fd(Fixtures.devNull()))));
