@@ -47,21 +47,32 @@ final class StatusStore {
     /** Every readable status file; unreadable ones are reported through {@code bad} and skipped. */
     List<DomainStatus> loadAll(java.util.function.BiConsumer<Path, Exception> bad) {
         List<DomainStatus> out = new ArrayList<>();
+        for (Path p : files()) {
+            try {
+                out.add(load(p));
+            } catch (IOException | RuntimeException e) {
+                bad.accept(p, e);
+            }
+        }
+        return out;
+    }
+
+    /** The status files there are (read them with {@link #load}: side by side, at an activation). */
+    List<Path> files() {
+        List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) {
             return out;
         }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
-            for (Path p : ds) {
-                try {
-                    out.add(parse(Files.readString(p, StandardCharsets.UTF_8)));
-                } catch (IOException | RuntimeException e) {
-                    bad.accept(p, e);
-                }
-            }
+            ds.forEach(out::add);
         } catch (IOException e) {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot list " + dir + ": " + AtomicFile.reason(e), e);
         }
         return out;
+    }
+
+    DomainStatus load(Path file) throws IOException {
+        return parse(Files.readString(file, StandardCharsets.UTF_8));
     }
 
     /** The domain a status file is about, from its file name (which holds whether the content is readable or not). */
