@@ -31,31 +31,94 @@ final class Jobs {
     }
 
     <T> T call(DomainObject d, String job, Supplier<T> body) {
-        d.job.begin(job, timeout);
+        enter();
         try {
-            if (d.isRemoved()) {
-                throw new KvmtoolException(ErrorCode.NO_DOMAIN, "domain '" + d.name + "' not found");
-            }
-            return body.get();
-        } finally {
+            d.job.begin(job, timeout);
             try {
-                registry.dropIfGone(d);
+                if (isClosed()) { // waited for the slot while the driver began to stop
+                    throw stopping();
+                }
+                if (d.isRemoved()) {
+                    throw new KvmtoolException(ErrorCode.NO_DOMAIN, "domain '" + d.name + "' not found");
+                }
+                return body.get();
             } finally {
-                d.job.end();
+                try {
+                    registry.dropIfGone(d);
+                } finally {
+                    d.job.end();
+                }
             }
+        } finally {
+            leave();
         }
     }
 
     /** For a job whose slot was taken before the domain became visible (create). */
     <T> T continueHeld(DomainObject d, Supplier<T> body) {
+        boolean entered = false;
         try {
+            enter();
+            entered = true;
             return body.get();
         } finally {
             try {
                 registry.dropIfGone(d);
             } finally {
                 d.job.end();
+                if (entered) {
+                    leave();
+                }
             }
         }
+    }
+
+    // ---- the drain at deactivation ----
+
+    private int running;
+    private boolean closed;
+
+    private synchronized void enter() {
+        if (closed) {
+            throw stopping();
+        }
+        running++;
+    }
+
+    private synchronized void leave() {
+        if (--running == 0) {
+            notifyAll();
+        }
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private static KvmtoolException stopping() {
+        return new KvmtoolException(ErrorCode.OPERATION_INVALID, "the manager is stopping (bundle update, refresh or shutdown)");
+    }
+
+    /**
+     * Refuses new jobs and waits up to {@code wait} for the running ones. A start still running when the
+     * next driver reads the status files could record its lkvm after that reading, and no driver would own it.
+     * Every job is bounded (THREADING.md), so the wait ends; returns how many were still running.
+     */
+    synchronized int close(Duration wait) {
+        closed = true;
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (running > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return running;
     }
 }

@@ -125,6 +125,12 @@ public final class KvmtoolDriver implements DomainDriver {
     @Deactivate
     public void deactivate() {
         supervisor.close();
+        // operations under way finish first (bounded): a start cut here would leave a guest no driver knows of
+        int left = jobs.close(settings.jobWaitTimeout());
+        if (left > 0) {
+            LOG.warning(() -> left + " operations still running after " + settings.jobWaitTimeout().toSeconds()
+                    + " s: the driver stops without them");
+        }
         for (DomainObject d : registry.all()) {
             process.detach(d);
         }
