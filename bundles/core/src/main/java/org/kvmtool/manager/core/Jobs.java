@@ -95,6 +95,13 @@ final class Jobs {
         return closed;
     }
 
+    /** For what acts before taking a job (destroy's abort of a stuck start): refused as jobs are. */
+    void requireOpen() {
+        if (isClosed()) {
+            throw stopping();
+        }
+    }
+
     private static KvmtoolException stopping() {
         return new KvmtoolException(ErrorCode.OPERATION_INVALID, "the manager is stopping (bundle update, refresh or shutdown)");
     }

@@ -301,6 +301,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void destroy(String name) {
         DomainObject d = registry.get(name);
+        jobs.requireOpen(); // a stopping driver lets its starts finish: no abort then
         // get through a stuck start: abort it and end its lkvm before queueing for the job, so whatever it
         // waits on (the IPC socket, the process) fails at once and its rollback runs (libvirt's BeginStopJob)
         boolean aborted = false;

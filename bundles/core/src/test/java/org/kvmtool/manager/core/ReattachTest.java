@@ -12,6 +12,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.kvmtool.manager.api.DomainState;
+import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.StateReason;
 import org.kvmtool.manager.core.fakes.FakeCodec;
 import org.kvmtool.manager.core.fakes.FakeHost;
@@ -139,6 +140,34 @@ class ReattachTest extends FakeHostTest {
         assertFalse(Files.exists(f.settings.statusDir().resolve("never.status")));
         driver.destroy("ran");
         assertEquals(List.of(), f.leftovers());
+    }
+
+    /**
+     * A bundle update while a start waits for lkvm: the old driver finishes the start before it goes, so the
+     * next one finds its status file and adopts the guest (were the start left running, it could record its
+     * lkvm after the next driver had read the files, and nobody would own it).
+     */
+    @Test
+    void aDriverStoppingDuringAStartFinishesItFirst() throws Exception {
+        driver.define(FakeCodec.xml("vm1"));
+        f.host.nextStart(FakeHost.Behaviour.HANG_BEFORE_READY);
+        KvmtoolDriver old = driver;
+        java.util.concurrent.CompletableFuture<Void> start = java.util.concurrent.CompletableFuture.runAsync(() -> old.start("vm1"));
+        Fixture.await("lkvm spawned", () -> f.host.aliveNamed("vm1").size() == 1);
+        java.util.concurrent.CompletableFuture<Void> stop = java.util.concurrent.CompletableFuture.runAsync(old::deactivate);
+        Thread.sleep(200);
+        assertFalse(stop.isDone(), "the driver stopped with a start under way");
+        KvmtoolException refused = org.junit.jupiter.api.Assertions.assertThrows(KvmtoolException.class, () -> old.destroy("vm1"));
+        assertEquals(org.kvmtool.manager.api.ErrorCode.OPERATION_INVALID, refused.code(), refused.getMessage());
+        FakeHost.Proc lkvm = f.host.aliveNamed("vm1").get(0);
+        lkvm.listen(); // lkvm answers: the start completes
+        start.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        stop.get(5, java.util.concurrent.TimeUnit.SECONDS);
+
+        driver = f.activate();
+        assertEquals(new Reattacher.Result(1, 0), driver.reattached());
+        assertEquals(StateReason.BOOTED, driver.lookup("vm1").orElseThrow().reason());
+        assertEquals(lkvm.pid(), driver.lookup("vm1").orElseThrow().pid());
     }
 
     @Test

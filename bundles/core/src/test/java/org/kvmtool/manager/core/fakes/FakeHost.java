@@ -123,7 +123,7 @@ public final class FakeHost {
             return identity.pid();
         }
 
-        void listen() {
+        public void listen() {
             try {
                 Files.createDirectories(socket.getParent());
                 Files.deleteIfExists(socket); // lkvm removes a ghost of the same name
