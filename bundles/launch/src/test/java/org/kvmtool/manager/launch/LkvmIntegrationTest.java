@@ -241,9 +241,9 @@ class LkvmIntegrationTest {
     @MethodSource("binaries")
     void statWithABalloonDriverAnswersAndGracefulShutdownEndsLkvm(String kind, Path lkvm) throws Exception {
         need(lkvm);
+        // the marker file is written once: rewriting it (truncate, write) while the stand-in reads it gave an
+        // empty kernel, which lkvm refuses ("read"), or a guest without its "linux" marker (no SysRq)
         ProcessIdentity id = start(lkvm, "vm6", kernel(kind, "linux"));
-        List<String> withBalloon = new ArrayList<>(argv(lkvm, "vm6", kernel(kind, "linux")));
-        assertTrue(withBalloon.size() > 0);
         CompletableFuture<ExitInfo> exit = watch(id, socket("vm6"));
         control.awaitReady(socket("vm6"), id, Duration.ofSeconds(10));
         control.gracefulShutdown(socket("vm6"), () -> console.type(new byte[] {'\r'}));
