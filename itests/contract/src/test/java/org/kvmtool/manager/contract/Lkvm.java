@@ -95,6 +95,11 @@ final class Lkvm implements AutoCloseable {
     public void close() throws IOException {
         commands.forEach(Process::destroyForcibly);
         for (Instance i : instances) {
+            if (!i.process().isAlive() && i.process().exitValue() != 0) {
+                // what a test that failed on a broken connection needs to know: did this lkvm die, and why
+                System.out.println("lkvm " + i.name() + " had ended (exit " + i.process().exitValue() + "); its stderr:\n"
+                        + i.stderr());
+            }
             i.process().destroyForcibly();
             try {
                 i.process().waitFor(5, TimeUnit.SECONDS);
