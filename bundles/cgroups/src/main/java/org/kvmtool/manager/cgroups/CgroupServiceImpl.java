@@ -219,11 +219,13 @@ public final class CgroupServiceImpl implements CgroupService {
         }
     }
 
-    private static KvmtoolException busy(Path dir) {
+    private KvmtoolException busy(Path dir) {
         String procs;
         try {
-            procs = CgroupFs.read(dir.resolve("cgroup.procs")).trim().replace('\n', ' ');
-        } catch (KvmtoolException e) {
+            procs = java.util.Arrays.stream(CgroupFs.read(dir.resolve("cgroup.procs")).trim().split("\n"))
+                    .filter(l -> !l.isBlank()).map(l -> proc.describe(Long.parseLong(l.trim())))
+                    .collect(java.util.stream.Collectors.joining(", "));
+        } catch (KvmtoolException | NumberFormatException e) {
             procs = "";
         }
         return new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot remove cgroup " + dir

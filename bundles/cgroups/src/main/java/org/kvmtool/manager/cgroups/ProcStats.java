@@ -29,6 +29,17 @@ final class ProcStats {
         this.proc = proc;
     }
 
+    /** "PID (comm) STATE" from /proc/PID/stat, or "PID (gone)": who keeps a cgroup busy, for an error message. */
+    String describe(long pid) {
+        try {
+            String stat = CgroupFs.read(proc.resolve(Long.toString(pid)).resolve("stat"));
+            int close = stat.lastIndexOf(')');
+            return pid + " " + stat.substring(stat.indexOf('('), close + 1) + " " + stat.substring(close + 2, close + 3);
+        } catch (RuntimeException e) {
+            return pid + " (gone)";
+        }
+    }
+
     /** utime + stime of the whole process (all its threads, live and ended), in ns. */
     long cpuTimeNanos(long pid) {
         return statTicks(CgroupFs.read(proc.resolve(Long.toString(pid)).resolve("stat"))) * NANOS_PER_TICK;

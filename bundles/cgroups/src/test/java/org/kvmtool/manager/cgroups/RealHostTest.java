@@ -112,7 +112,7 @@ class RealHostTest {
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "bounded wait");
         assertEquals(ErrorCode.SYSTEM_ERROR, busy.code());
         assertTrue(busy.getMessage().startsWith("cannot remove cgroup " + ref.dirs().get(0)
-                + ": Device or resource busy (processes still in it: " + pid), busy.getMessage());
+                + ": Device or resource busy (processes still in it: " + pid + " (dd) "), busy.getMessage());
         ref.dirs().forEach(d -> assertTrue(Files.isDirectory(Path.of(d)), "still there: " + d));
 
         RealProcesses.kill(dd);

@@ -178,6 +178,7 @@ final class DomainProcess {
         if (run.shutdownTimer != null) {
             run.shutdownTimer.cancel(false);
         }
+        java.util.concurrent.CountDownLatch reaped = new java.util.concurrent.CountDownLatch(1);
         if (run.process != null) {
             quietly(d, "end lkvm", () -> {
                 if (s.spawner().isAlive(run.process)) {
@@ -186,14 +187,20 @@ final class DomainProcess {
                 }
             });
             if (run.exitWatch == null) {
-                // nobody watches it yet: a watch reaps our child (the listener is called at once, and ignored)
-                quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> { }));
+                // nobody watches it yet: a watch reaps our child (the listener is called once it is reaped)
+                quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> reaped.countDown()));
+            } else {
+                reaped.countDown();
             }
+        } else {
+            reaped.countDown();
         }
         if (run.masterFd >= 0) {
             quietly(d, "close the pty master", () -> s.console().closeMaster(run.masterFd));
         }
         if (run.cgroup != null) {
+            // an unreaped lkvm still counts as a member of its cgroup (v1 refuses the rmdir until the reap)
+            awaitQuietly(reaped, settings.destroyGrace());
             quietly(d, "remove the cgroup", () -> s.cgroups().remove(run.cgroup));
         }
         quietly(d, "remove HOME", () -> deleteTree(Path.of(run.homeDir)));
@@ -318,6 +325,14 @@ final class DomainProcess {
             return k;
         }
         return new KvmtoolException(ErrorCode.INTERNAL_ERROR, "start of domain '" + d.name + "' failed: " + e, e);
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CountDownLatch latch, java.time.Duration bound) {
+        try {
+            latch.await(bound.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void sleepQuietly(long ms) {

@@ -171,19 +171,24 @@ class RealScenariosTest {
             driver.define(RealHost.xml("vm2"));
             fs.fill();
             e = assertThrows(KvmtoolException.class, () -> driver.start("vm2"));
+            System.out.println("start on a full disk: " + e.getMessage());
             assertEquals(ErrorCode.SYSTEM_ERROR, e.code(), e.toString());
             assertEquals(StateReason.FAILED, driver.lookup("vm2").orElseThrow().reason());
             assertFalse(lkvmsUnder(h.settings.runDir()).containsValue("vm2"), "the rollback ended the lkvm it had started");
             fs.unfill();
             driver.resume("vm1");
             driver.destroy("vm1");
-            Fixture.await("no leftovers", () -> {
-                try {
-                    return h.leftovers().isEmpty();
-                } catch (java.io.IOException | java.io.UncheckedIOException x) {
-                    return false;
-                }
-            });
+            try {
+                Fixture.await("no leftovers", () -> {
+                    try {
+                        return h.leftovers().isEmpty();
+                    } catch (java.io.IOException | java.io.UncheckedIOException x) {
+                        return false;
+                    }
+                });
+            } catch (AssertionError x) {
+                throw new AssertionError(x.getMessage() + ": " + h.leftovers(), x);
+            }
             h.close();
             h = null;
         }
