@@ -116,7 +116,47 @@ final class Reattacher {
             }
         }
         cleanInactiveCgroups();
+        removeHomesOfNoRun();
         return new Result(adopted.get(), ended.get());
+    }
+
+    /**
+     * HOME dirs (runDir/home/ID) that no active run owns: what a start cut short before its status file left
+     * (the helper then ends without exec), or a crash between a stop's end and its cleanup. Nothing runs in
+     * them: every lkvm of this manager has a status file, written before it runs, naming its HOME.
+     */
+    private void removeHomesOfNoRun() {
+        Path homeRoot = settings.runDir().resolve("home");
+        if (!Files.isDirectory(homeRoot)) {
+            return;
+        }
+        List<String> live = new ArrayList<>();
+        for (DomainObject d : registry.all()) {
+            DomainRun r = d.run();
+            if (r != null) {
+                live.add(r.homeDir);
+            }
+        }
+        // a status file left alone (its lkvm could not be reattached) keeps its HOME, socket included; one that
+        // cannot be read could name any HOME, so then nothing is removed
+        for (Path f : statuses.files()) {
+            try {
+                live.add(statuses.load(f).homeDir());
+            } catch (IOException | RuntimeException unreadable) {
+                LOG.warning(() -> "HOME dirs not cleaned: " + f + " cannot be read");
+                return;
+            }
+        }
+        try (var homes = Files.newDirectoryStream(homeRoot)) {
+            for (Path h : homes) {
+                if (!live.contains(h.toString())) {
+                    LOG.info(() -> "removing " + h + ": no run of this manager owns it");
+                    deleteTree(h);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "HOME dirs under " + homeRoot + " not cleaned: " + e.getMessage(), e);
+        }
     }
 
     /**

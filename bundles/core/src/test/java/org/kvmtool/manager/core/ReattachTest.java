@@ -170,6 +170,21 @@ class ReattachTest extends FakeHostTest {
         assertEquals(lkvm.pid(), driver.lookup("vm1").orElseThrow().pid());
     }
 
+    /** A HOME that no run owns (a start cut short before its status file) goes; the HOMEs of runs stay. */
+    @Test
+    void homesThatNoRunOwnsAreRemovedAtActivation() throws Exception {
+        driver.define(FakeCodec.xml("vm1"));
+        driver.start("vm1");
+        String home = driver.lookup("vm1").orElseThrow().id() >= 0 ? f.settings.homeDir(driver.lookup("vm1").orElseThrow().id()).toString() : null;
+        driver.deactivate();
+        Path orphan = Files.createDirectories(f.settings.homeDir(999).resolve(".lkvm"));
+        Files.writeString(orphan.resolve("x.sock"), "");
+        driver = f.activate();
+        assertFalse(Files.exists(f.settings.homeDir(999)), "the orphan HOME is removed");
+        assertTrue(Files.isDirectory(Path.of(home)), "the running guest's HOME stays");
+        assertEquals(DomainState.RUNNING, driver.lookup("vm1").orElseThrow().state());
+    }
+
     @Test
     void aLeftoverCgroupOfAnInactiveDomainIsRemoved() {
         driver.define(FakeCodec.xml("vm1"));
