@@ -102,7 +102,6 @@ final class DomainProcess {
                         run.process = toBe;
                         run.startedAtMillis = clock.millis();
                         status.write(StateKeeper.statusOf(d));
-                        run.statusWritten = true;
                     });
             drainWithOwner(d, run);
             d.job.checkAborted();
@@ -178,7 +177,9 @@ final class DomainProcess {
         if (run.shutdownTimer != null) {
             run.shutdownTimer.cancel(false);
         }
-        java.util.concurrent.CountDownLatch reaped = new java.util.concurrent.CountDownLatch(1);
+        // counted down by the reap watch started below, if one is (else nothing here has a child to wait for)
+        java.util.concurrent.CountDownLatch reaped = new java.util.concurrent.CountDownLatch(
+                run.process != null && run.exitWatch == null ? 1 : 0);
         if (run.process != null) {
             quietly(d, "end lkvm", () -> {
                 if (s.spawner().isAlive(run.process)) {
@@ -189,11 +190,7 @@ final class DomainProcess {
             if (run.exitWatch == null) {
                 // nobody watches it yet: a watch reaps our child (the listener is called once it is reaped)
                 quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> reaped.countDown()));
-            } else {
-                reaped.countDown();
             }
-        } else {
-            reaped.countDown();
         }
         if (run.masterFd >= 0) {
             quietly(d, "close the pty master", () -> s.console().closeMaster(run.masterFd));

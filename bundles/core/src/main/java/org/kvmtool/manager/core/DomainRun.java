@@ -30,7 +30,6 @@ final class DomainRun {
     volatile long currentMemoryBytes;
     volatile List<Long> vcpuThreadIds = List.of();
     volatile Future<?> shutdownTimer;
-    volatile boolean statusWritten;
 
     DomainRun(int id, DomainDefinition definition, String definitionXml, String homeDir, String socketPath) {
         this.id = id;

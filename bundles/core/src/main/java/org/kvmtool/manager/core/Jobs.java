@@ -35,9 +35,7 @@ final class Jobs {
         try {
             d.job.begin(job, timeout);
             try {
-                if (isClosed()) { // waited for the slot while the driver began to stop
-                    throw stopping();
-                }
+                requireOpen(); // waited for the slot while the driver began to stop
                 if (d.isRemoved()) {
                     throw new KvmtoolException(ErrorCode.NO_DOMAIN, "domain '" + d.name + "' not found");
                 }
@@ -91,13 +89,9 @@ final class Jobs {
         }
     }
 
-    private synchronized boolean isClosed() {
-        return closed;
-    }
-
-    /** For what acts before taking a job (destroy's abort of a stuck start): refused as jobs are. */
-    void requireOpen() {
-        if (isClosed()) {
+    /** Refused as jobs are once closing; also for what acts before taking a job (destroy's abort of a start). */
+    synchronized void requireOpen() {
+        if (closed) {
             throw stopping();
         }
     }

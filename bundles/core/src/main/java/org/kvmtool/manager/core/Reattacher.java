@@ -6,8 +6,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -69,6 +72,9 @@ final class Reattacher {
 
     Result run() {
         List<Path> malformed = new ArrayList<>();
+        // the HOME every readable status file names; HOMEs are cleaned only if every file was read or recovered
+        Set<String> named = ConcurrentHashMap.newKeySet();
+        boolean allRead = false;
         AtomicInteger adopted = new AtomicInteger();
         AtomicInteger ended = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL, r -> {
@@ -86,6 +92,7 @@ final class Reattacher {
                     DomainStatus st;
                     try {
                         st = statuses.load(file);
+                        named.add(st.homeDir());
                     } catch (IOException | RuntimeException e) {
                         LOG.log(Level.WARNING, "malformed status file " + file + " (" + e + "): its lkvm is looked for by name", e);
                         synchronized (malformed) {
@@ -102,6 +109,7 @@ final class Reattacher {
                 });
             }
             pool.invokeAll(tasks);
+            allRead = true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -113,10 +121,15 @@ final class Reattacher {
                 (recover(p) ? adopted : ended).incrementAndGet();
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, p + ": cannot recover (status file left alone): " + e.getMessage(), e);
+                allRead = false; // left alone, unread: it could name any HOME
             }
         }
         cleanInactiveCgroups();
-        removeHomesOfNoRun();
+        if (allRead) {
+            removeHomesOfNoRun(named);
+        } else {
+            LOG.warning("HOME dirs not cleaned: a status file was left unread");
+        }
         return new Result(adopted.get(), ended.get());
     }
 
@@ -125,26 +138,17 @@ final class Reattacher {
      * (the helper then ends without exec), or a crash between a stop's end and its cleanup. Nothing runs in
      * them: every lkvm of this manager has a status file, written before it runs, naming its HOME.
      */
-    private void removeHomesOfNoRun() {
+    private void removeHomesOfNoRun(Set<String> named) {
         Path homeRoot = settings.runDir().resolve("home");
         if (!Files.isDirectory(homeRoot)) {
             return;
         }
-        List<String> live = new ArrayList<>();
+        // every status file's HOME (one left alone keeps its socket), and the runs a recovered file adopted
+        Set<String> live = new HashSet<>(named);
         for (DomainObject d : registry.all()) {
             DomainRun r = d.run();
             if (r != null) {
                 live.add(r.homeDir);
-            }
-        }
-        // a status file left alone (its lkvm could not be reattached) keeps its HOME, socket included; one that
-        // cannot be read could name any HOME, so then nothing is removed
-        for (Path f : statuses.files()) {
-            try {
-                live.add(statuses.load(f).homeDir());
-            } catch (IOException | RuntimeException unreadable) {
-                LOG.warning(() -> "HOME dirs not cleaned: " + f + " cannot be read");
-                return;
             }
         }
         try (var homes = Files.newDirectoryStream(homeRoot)) {
@@ -316,7 +320,6 @@ final class Reattacher {
         run.startedAtMillis = st.startedAtMillis();
         run.stopRequested = st.stopRequested();
         run.currentMemoryBytes = st.currentMemoryBytes();
-        run.statusWritten = true;
         d.setReason(st.reason()); // loaded, not a transition: this is what the domain was
         boolean alive = s.spawner().isAlive(st.process());
         Path socket = st.socketPath() == null ? null : Path.of(st.socketPath());

@@ -44,19 +44,6 @@ final class StatusStore {
         files.delete(path(name), false);
     }
 
-    /** Every readable status file; unreadable ones are reported through {@code bad} and skipped. */
-    List<DomainStatus> loadAll(java.util.function.BiConsumer<Path, Exception> bad) {
-        List<DomainStatus> out = new ArrayList<>();
-        for (Path p : files()) {
-            try {
-                out.add(load(p));
-            } catch (IOException | RuntimeException e) {
-                bad.accept(p, e);
-            }
-        }
-        return out;
-    }
-
     /** The status files there are (read them with {@link #load}: side by side, at an activation). */
     List<Path> files() {
         List<Path> out = new ArrayList<>();

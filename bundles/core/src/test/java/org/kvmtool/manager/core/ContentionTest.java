@@ -14,7 +14,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.ErrorCode;
-import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.core.fakes.FakeCodec;
 import org.kvmtool.manager.core.fakes.FakeHost;
 
@@ -71,15 +70,7 @@ class ContentionTest extends FakeHostTest {
                 "every live lkvm belongs to an active domain");
         // an on_crash restart may still be on its way: destroy until nothing runs
         Fixture.await("all gone", () -> {
-            for (DomainInfo i : driver.list()) {
-                if (i.isActive()) {
-                    try {
-                        driver.destroy(i.name());
-                    } catch (KvmtoolException e) {
-                        // ended meanwhile
-                    }
-                }
-            }
+            Fixture.destroyActive(driver, e -> true); // ended meanwhile, or a transient one gone
             return f.host.alive().isEmpty();
         });
         try {

@@ -90,6 +90,26 @@ final class Fixture implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Destroys every active domain once; a refusal that {@code endedMeanwhile} accepts (the domain ended or went
+     * between the list and the destroy) is skipped, any other fails the test. Called in an {@link #await} loop
+     * where an end still being handled may restart a domain (on_crash, on_reboot = restart).
+     */
+    static void destroyActive(org.kvmtool.manager.api.DomainDriver driver,
+                              java.util.function.Predicate<org.kvmtool.manager.api.KvmtoolException> endedMeanwhile) {
+        for (var i : driver.list()) {
+            if (i.isActive()) {
+                try {
+                    driver.destroy(i.name());
+                } catch (org.kvmtool.manager.api.KvmtoolException e) {
+                    if (!endedMeanwhile.test(e)) {
+                        throw new AssertionError("destroy of " + i.name() + " refused: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+    }
+
     static void await(String what, BooleanSupplier cond) {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos(); // generous: CI machines are shared
         while (!cond.getAsBoolean()) {

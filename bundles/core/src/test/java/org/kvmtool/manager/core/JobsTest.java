@@ -26,13 +26,10 @@ class JobsTest {
         return d;
     }
 
-    @Test
-    void closeWaitsForTheRunningJobThenRefusesNewOnes() throws Exception {
-        DomainObject d = domain("vm1");
+    /** Starts a thread whose "start" job holds {@code d} until {@code release}; returns once the job is held. */
+    private Thread holding(DomainObject d, CountDownLatch release, AtomicBoolean finished) throws InterruptedException {
         CountDownLatch inJob = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean finished = new AtomicBoolean();
-        Thread start = new Thread(() -> jobs.run(d, "start", () -> {
+        Thread t = new Thread(() -> jobs.run(d, "start", () -> {
             inJob.countDown();
             try {
                 release.await();
@@ -41,17 +38,31 @@ class JobsTest {
             }
             finished.set(true);
         }));
-        start.start();
+        t.start();
         assertTrue(inJob.await(5, TimeUnit.SECONDS));
-        Thread releaser = new Thread(() -> {
+        return t;
+    }
+
+    /** Releases {@code latch} after {@code millis}, from another thread. */
+    private static Thread releaseLater(CountDownLatch latch, long millis) {
+        Thread t = new Thread(() -> {
             try {
-                Thread.sleep(200);
+                Thread.sleep(millis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            release.countDown();
+            latch.countDown();
         });
-        releaser.start();
+        t.start();
+        return t;
+    }
+
+    @Test
+    void closeWaitsForTheRunningJobThenRefusesNewOnes() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean finished = new AtomicBoolean();
+        Thread start = holding(domain("vm1"), release, finished);
+        Thread releaser = releaseLater(release, 200);
         assertEquals(0, jobs.close(Duration.ofSeconds(10)));
         assertTrue(finished.get(), "close returned only once the start had finished");
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> jobs.run(domain("vm2"), "start", () -> { }));
@@ -64,18 +75,8 @@ class JobsTest {
     @Test
     void aJobWaitingForTheSlotWhenCloseBeginsIsRefusedOnceItGetsIt() throws Exception {
         DomainObject d = domain("vm1");
-        CountDownLatch inJob = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread holder = new Thread(() -> jobs.run(d, "start", () -> {
-            inJob.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }));
-        holder.start();
-        assertTrue(inJob.await(5, TimeUnit.SECONDS));
+        Thread holder = holding(d, release, new AtomicBoolean());
         AtomicBoolean ran = new AtomicBoolean();
         KvmtoolException[] refused = new KvmtoolException[1];
         Thread waiter = new Thread(() -> {
@@ -87,35 +88,19 @@ class JobsTest {
         });
         waiter.start();
         Thread.sleep(100); // the waiter queues for the slot
-        new Thread(() -> {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            release.countDown();
-        }).start();
+        Thread releaser = releaseLater(release, 100);
         assertEquals(0, jobs.close(Duration.ofSeconds(10)));
         waiter.join();
         assertEquals(false, ran.get());
         assertEquals(ErrorCode.OPERATION_INVALID, refused[0].code());
+        holder.join();
+        releaser.join();
     }
 
     @Test
     void closeGivesUpAfterItsWaitAndSaysHowManyAreLeft() throws Exception {
-        DomainObject d = domain("vm1");
-        CountDownLatch inJob = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread stuck = new Thread(() -> jobs.run(d, "start", () -> {
-            inJob.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }));
-        stuck.start();
-        assertTrue(inJob.await(5, TimeUnit.SECONDS));
+        Thread stuck = holding(domain("vm1"), release, new AtomicBoolean());
         assertEquals(1, jobs.close(Duration.ofMillis(100)));
         release.countDown();
         stuck.join();

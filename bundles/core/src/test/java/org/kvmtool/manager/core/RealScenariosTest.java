@@ -122,15 +122,8 @@ class RealScenariosTest {
             // destroyed until none is active: an end still being handled may restart its domain (on_crash,
             // on_reboot = restart) after a first pass has seen it shutoff
             Fixture.await("every lkvm gone", () -> {
-                for (var i : driver.list()) {
-                    if (i.isActive()) {
-                        try {
-                            driver.destroy(i.name());
-                        } catch (KvmtoolException e) {
-                            assertEquals(ErrorCode.OPERATION_INVALID, e.code(), "it ended meanwhile"); // a 'q' on its way
-                        }
-                    }
-                }
+                // it ended meanwhile (a 'q' on its way): "not running"; any other refusal fails
+                Fixture.destroyActive(driver, e -> e.code() == ErrorCode.OPERATION_INVALID);
                 try {
                     return lkvmsUnder(h.settings.runDir()).isEmpty() && h.leftovers().isEmpty();
                 } catch (Exception e) {

@@ -107,12 +107,11 @@ class StoresTest {
     }
 
     @Test
-    void unreadableStatusFilesAreReportedAndSkipped() throws Exception {
+    void unreadableStatusFilesAreListedAndRefusedOnLoad() throws Exception {
         StatusStore store = new StatusStore(tmp, new AtomicFile(AtomicFile.REAL));
         Files.writeString(tmp.resolve("bad.status"), "name=bad\n");
-        List<Path> bad = new java.util.ArrayList<>();
-        assertEquals(List.of(), store.loadAll((p, e) -> bad.add(p)));
-        assertEquals(List.of(tmp.resolve("bad.status")), bad);
+        assertEquals(List.of(tmp.resolve("bad.status")), store.files());
+        assertThrows(RuntimeException.class, () -> store.load(tmp.resolve("bad.status")));
     }
 
     /** A channel that accepts half of what it is given, then fails with ENOSPC. */
