@@ -90,18 +90,18 @@ public final class PosixProcessSpawner implements ProcessSpawner {
         List<String> env = List.of("HOME=" + request.homeDir(), PATH);
         int[] report;
         int[] go;
-        int pid;
+        int pid = -1;
         try {
             report = posix.pipe();
         } catch (SysCallException e) {
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+            throw cannotStart(binary, e);
         }
         try {
             go = posix.pipe();
         } catch (SysCallException e) {
             posix.close(report[0]);
             posix.close(report[1]);
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+            throw cannotStart(binary, e);
         }
         try {
             try {
@@ -118,7 +118,10 @@ public final class PosixProcessSpawner implements ProcessSpawner {
                 throw HelperFailure.toException(failure, request.uid(), request.gid(), posix::strerror);
             }
         } catch (SysCallException e) {
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+            if (pid > 0) {
+                killAndReap(pid); // held or half-started: never left as an unreaped child
+            }
+            throw cannotStart(binary, e);
         } finally {
             posix.close(go[1]);
             posix.close(report[0]);
@@ -139,12 +142,7 @@ public final class PosixProcessSpawner implements ProcessSpawner {
                     "the exec helper (pid " + pid + ") vanished right after spawn")).startTime();
             beforeExec.accept(new ProcessIdentity(pid, startTime, argv));
         } catch (RuntimeException e) {
-            try {
-                posix.kill(pid, Posix.SIGKILL);
-            } catch (SysCallException gone) {
-                // it failed and ended by itself: reaped below all the same
-            }
-            reap(pid);
+            killAndReap(pid);
             throw e;
         }
     }
@@ -178,8 +176,7 @@ public final class PosixProcessSpawner implements ProcessSpawner {
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
             if (left <= 0 || !posix.pollIn(fd, (int) left)) {
-                posix.kill(pid, Posix.SIGKILL); // still our unreaped child: the pid cannot be someone else's
-                reap(pid);
+                killAndReap(pid);
                 throw new KvmtoolException(ErrorCode.OPERATION_TIMEOUT,
                         "starting " + binary + " did not reach exec within " + execTimeout.toMillis() + " ms");
             }
@@ -189,6 +186,20 @@ public final class PosixProcessSpawner implements ProcessSpawner {
             }
             out.write(buf, 0, n);
         }
+    }
+
+    private static KvmtoolException cannotStart(String binary, SysCallException e) {
+        return new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot start " + binary + ": " + e.getMessage(), e);
+    }
+
+    /** Our unreaped child, so the pid cannot be someone else's: SIGKILL (it may have ended already), then reap. */
+    private void killAndReap(int pid) {
+        try {
+            posix.kill(pid, Posix.SIGKILL);
+        } catch (SysCallException gone) {
+            // ended by itself: reaped below all the same
+        }
+        reap(pid);
     }
 
     private void reap(int pid) {
