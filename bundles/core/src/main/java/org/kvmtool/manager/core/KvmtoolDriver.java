@@ -31,6 +31,7 @@ import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.LkvmControl;
 import org.kvmtool.manager.api.ManagerInfo;
+import org.kvmtool.manager.api.Operation;
 import org.kvmtool.manager.api.ProcessSpawner;
 import org.kvmtool.manager.api.StateReason;
 import org.osgi.framework.BundleContext;
@@ -239,9 +240,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void undefine(String name) {
         DomainObject d = registry.get(name);
         jobs.run(d, "undefine", () -> {
-            if (!d.isPersistent()) {
-                throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "cannot undefine transient domain '" + name + "'");
-            }
+            require(d, Operation.UNDEFINE);
             definitions.delete(name);
             d.setAutostart(false);
             d.setPersistentDefinition(null); // a running domain goes on as a transient one
@@ -264,7 +263,7 @@ public final class KvmtoolDriver implements DomainDriver {
     private void start(String name, boolean paused) {
         DomainObject d = registry.get(name);
         jobs.run(d, "start", () -> {
-            require(d, "domain is already running", DomainState.SHUTOFF);
+            require(d, Operation.START);
             process.start(d, d.persistentDefinition(), paused);
         });
     }
@@ -273,10 +272,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void shutdown(String name) {
         DomainObject d = registry.get(name);
         jobs.run(d, "shutdown", () -> {
-            if (d.state() == DomainState.PAUSED) {
-                throw invalid("domain is paused");
-            }
-            require(d, "domain is not running", DomainState.RUNNING, DomainState.SHUTDOWN);
+            require(d, Operation.SHUTDOWN);
             DomainRun run = d.run();
             ipc(d, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
             if (d.state() == DomainState.RUNNING) {
@@ -319,13 +315,11 @@ public final class KvmtoolDriver implements DomainDriver {
         }
         boolean abortedStart = aborted;
         jobs.run(d, "destroy", () -> {
-            DomainRun run = d.run();
-            if (run == null || !d.state().isActive()) {
-                if (abortedStart) {
-                    return; // the start we aborted rolled back to shutoff/destroyed
-                }
-                throw invalid("domain is not running");
+            if (abortedStart && !d.state().isActive()) {
+                return; // the start we aborted rolled back to shutoff/destroyed
             }
+            require(d, Operation.DESTROY);
+            DomainRun run = d.run();
             run.stopRequested = true;
             try {
                 keeper.persist(d); // so a manager restart in the middle still says "destroyed"
@@ -340,7 +334,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void reboot(String name) {
         DomainObject d = registry.get(name);
         jobs.run(d, "reboot", () -> {
-            require(d, "domain is not running", DomainState.RUNNING);
+            require(d, Operation.REBOOT);
             DomainRun run = d.run();
             run.stopRequested = true;
             process.stop(d, StateReason.SHUTDOWN, true);
@@ -354,10 +348,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void suspend(String name) {
         DomainObject d = registry.get(name);
         jobs.run(d, "suspend", () -> {
-            if (d.state() == DomainState.PAUSED) {
-                throw invalid("domain is already paused");
-            }
-            require(d, "domain is not running", DomainState.RUNNING);
+            require(d, Operation.SUSPEND);
             ipc(d, socket -> s.control().pause(socket));
             keeper.transition(d, StateReason.PAUSED_USER);
         });
@@ -367,10 +358,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void resume(String name) {
         DomainObject d = registry.get(name);
         jobs.run(d, "resume", () -> {
-            if (d.state() == DomainState.RUNNING || d.state() == DomainState.SHUTDOWN) {
-                throw invalid("domain is not paused");
-            }
-            require(d, "domain is not running", DomainState.PAUSED);
+            require(d, Operation.RESUME);
             ipc(d, socket -> s.control().resume(socket));
             keeper.transition(d, StateReason.UNPAUSED);
         });
@@ -382,6 +370,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void setMemory(String name, long bytes) {
         DomainObject d = registry.get(name);
         jobs.run(d, "setMemory", () -> {
+            require(d, Operation.SET_MEMORY);
             DomainDefinition def = d.effectiveDefinition();
             if (bytes < MIB || bytes > def.maxMemoryBytes()) {
                 throw new KvmtoolException(ErrorCode.INVALID_ARG, "memory " + bytes + " bytes is outside 1 MiB.."
@@ -411,9 +400,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void setAutostart(String name, boolean autostart) {
         DomainObject d = registry.get(name);
         jobs.run(d, "setAutostart", () -> {
-            if (!d.isPersistent()) {
-                throw invalid("cannot set autostart for transient domain '" + name + "'");
-            }
+            require(d, Operation.SET_AUTOSTART);
             definitions.setAutostart(name, autostart);
             d.setAutostart(autostart);
         });
@@ -489,13 +476,13 @@ public final class KvmtoolDriver implements DomainDriver {
 
     @Override
     public void sendConsole(String name, String text) {
-        requireActive(registry.get(name));
+        require(registry.get(name), Operation.CONSOLE);
         s.console().write(name, text.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
     public ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
-        requireActive(registry.get(name));
+        require(registry.get(name), Operation.CONSOLE);
         return s.console().attach(name, force, listener);
     }
 
@@ -503,7 +490,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public Map<String, Long> memoryStats(String name) {
         DomainObject d = registry.get(name);
         return jobs.call(d, "memoryStats", () -> {
-            require(d, "domain is not running", DomainState.RUNNING);
+            require(d, Operation.MEMORY_STATS);
             java.util.concurrent.atomic.AtomicReference<Map<String, Long>> out = new java.util.concurrent.atomic.AtomicReference<>();
             ipc(d, socket -> out.set(s.control().stat(socket, settings.ipcTimeout())));
             return out.get();
@@ -546,20 +533,9 @@ public final class KvmtoolDriver implements DomainDriver {
         return s.spawner().awaitExit(run.process, java.time.Duration.ofMillis(millis));
     }
 
-    private static void require(DomainObject d, String message, DomainState... allowed) {
-        DomainState now = d.state();
-        for (DomainState a : allowed) {
-            if (a == now) {
-                return;
-            }
-        }
-        throw invalid(message);
-    }
-
-    private static void requireActive(DomainObject d) {
-        if (!d.state().isActive()) {
-            throw invalid("domain is not running");
-        }
+    /** The precondition of {@code op}: {@link Operation}'s table, the one the edges read too. */
+    private static void require(DomainObject d, Operation op) {
+        op.check(d.state(), d.isPersistent(), d.name);
     }
 
     private static KvmtoolException invalid(String message) {
