@@ -190,7 +190,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 }
             }
             try {
-                jobs.run(existing, "define", () -> {
+                jobs.run(existing, JobKind.DEFINE, () -> {
                     boolean wasPersistent = existing.isPersistent();
                     definitions.write(def.name(), canonical);
                     existing.setPersistentDefinition(def); // the live run keeps its own until the next start
@@ -227,7 +227,7 @@ public final class KvmtoolDriver implements DomainDriver {
             checkUuid(def, null);
             d = new DomainObject(def.name(), def.uuid(), clock);
             d.setTransientDefinition(def);
-            d.job.begin("create", settings.jobWaitTimeout()); // free: nobody else can see it yet
+            d.job.begin(JobKind.CREATE, settings.jobWaitTimeout()); // free: nobody else can see it yet
             registry.add(d);
         }
         return jobs.continueHeld(d, () -> {
@@ -239,7 +239,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void undefine(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "undefine", () -> {
+        jobs.run(d, JobKind.UNDEFINE, () -> {
             require(d, Operation.UNDEFINE);
             definitions.delete(name);
             d.setAutostart(false);
@@ -262,7 +262,7 @@ public final class KvmtoolDriver implements DomainDriver {
 
     private void start(String name, boolean paused) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "start", () -> {
+        jobs.run(d, JobKind.START, () -> {
             require(d, Operation.START);
             process.start(d, d.persistentDefinition(), paused);
         });
@@ -271,7 +271,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void shutdown(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "shutdown", () -> {
+        jobs.run(d, JobKind.SHUTDOWN, () -> {
             require(d, Operation.SHUTDOWN);
             DomainRun run = d.run();
             ipc(d, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
@@ -301,8 +301,8 @@ public final class KvmtoolDriver implements DomainDriver {
         // get through a stuck start: abort it and end its lkvm before queueing for the job, so whatever it
         // waits on (the IPC socket, the process) fails at once and its rollback runs (libvirt's BeginStopJob)
         boolean aborted = false;
-        String holder = d.job.holder();
-        if (holder != null && Jobs.ABORTABLE.contains(holder) && d.job.abortIf(holder)) {
+        JobKind holder = d.job.holder();
+        if (holder != null && holder.abortable() && d.job.abortIf(holder)) {
             aborted = true;
             DomainRun run = d.run();
             if (run != null && run.process != null) {
@@ -314,7 +314,7 @@ public final class KvmtoolDriver implements DomainDriver {
             }
         }
         boolean abortedStart = aborted;
-        jobs.run(d, "destroy", () -> {
+        jobs.run(d, JobKind.DESTROY, () -> {
             if (abortedStart && !d.state().isActive()) {
                 return; // the start we aborted rolled back to shutoff/destroyed
             }
@@ -333,7 +333,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void reboot(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "reboot", () -> {
+        jobs.run(d, JobKind.REBOOT, () -> {
             require(d, Operation.REBOOT);
             DomainRun run = d.run();
             run.stopRequested = true;
@@ -347,7 +347,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void suspend(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "suspend", () -> {
+        jobs.run(d, JobKind.SUSPEND, () -> {
             require(d, Operation.SUSPEND);
             ipc(d, socket -> s.control().pause(socket));
             keeper.transition(d, StateReason.PAUSED_USER);
@@ -357,7 +357,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void resume(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "resume", () -> {
+        jobs.run(d, JobKind.RESUME, () -> {
             require(d, Operation.RESUME);
             ipc(d, socket -> s.control().resume(socket));
             keeper.transition(d, StateReason.UNPAUSED);
@@ -369,7 +369,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void setMemory(String name, long bytes) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "setMemory", () -> {
+        jobs.run(d, JobKind.SET_MEMORY, () -> {
             require(d, Operation.SET_MEMORY);
             DomainDefinition def = d.effectiveDefinition();
             if (bytes < MIB || bytes > def.maxMemoryBytes()) {
@@ -399,7 +399,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void setAutostart(String name, boolean autostart) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "setAutostart", () -> {
+        jobs.run(d, JobKind.SET_AUTOSTART, () -> {
             require(d, Operation.SET_AUTOSTART);
             definitions.setAutostart(name, autostart);
             d.setAutostart(autostart);
@@ -412,7 +412,7 @@ public final class KvmtoolDriver implements DomainDriver {
             throw new KvmtoolException(ErrorCode.INVALID_ARG, "cpu shares " + shares + " outside 2..262144");
         }
         DomainObject d = registry.get(name);
-        jobs.run(d, "setCpuShares", () -> tune(d, g -> s.cgroups().setCpuShares(g, shares),
+        jobs.run(d, JobKind.SET_CPU_SHARES, () -> tune(d, g -> s.cgroups().setCpuShares(g, shares),
                 def -> def.withTunables(shares, def.memoryHardLimitBytes())));
     }
 
@@ -420,7 +420,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void setMemoryLimit(String name, long bytes) {
         Long limit = bytes < 0 ? null : bytes;
         DomainObject d = registry.get(name);
-        jobs.run(d, "setMemoryLimit", () -> tune(d, g -> s.cgroups().setMemoryLimit(g, bytes),
+        jobs.run(d, JobKind.SET_MEMORY_LIMIT, () -> tune(d, g -> s.cgroups().setMemoryLimit(g, bytes),
                 def -> def.withTunables(def.cpuShares(), limit)));
     }
 
@@ -489,7 +489,7 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public Map<String, Long> memoryStats(String name) {
         DomainObject d = registry.get(name);
-        return jobs.call(d, "memoryStats", () -> {
+        return jobs.call(d, JobKind.MEMORY_STATS, () -> {
             require(d, Operation.MEMORY_STATS);
             java.util.concurrent.atomic.AtomicReference<Map<String, Long>> out = new java.util.concurrent.atomic.AtomicReference<>();
             ipc(d, socket -> out.set(s.control().stat(socket, settings.ipcTimeout())));

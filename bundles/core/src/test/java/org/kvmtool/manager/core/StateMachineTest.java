@@ -137,16 +137,16 @@ class StateMachineTest {
     @Test
     void jobWaitsBoundedAndNamesTheHolder() throws Exception {
         DomainJob job = new DomainJob("vm", Clock.systemUTC());
-        job.begin("start", Duration.ofSeconds(1));
+        job.begin(JobKind.START, Duration.ofSeconds(1));
         Thread other = new Thread(() -> {
-            KvmtoolException e = assertThrows(KvmtoolException.class, () -> job.begin("suspend", Duration.ofMillis(100)));
+            KvmtoolException e = assertThrows(KvmtoolException.class, () -> job.begin(JobKind.SUSPEND, Duration.ofMillis(100)));
             assertEquals(ErrorCode.OPERATION_TIMEOUT, e.code());
             assertTrue(e.getMessage().contains("job 'start' holds it"), e.getMessage());
         });
         other.start();
         other.join();
         job.end();
-        job.begin("suspend", Duration.ofMillis(100));
+        job.begin(JobKind.SUSPEND, Duration.ofMillis(100));
         job.end();
     }
 }
