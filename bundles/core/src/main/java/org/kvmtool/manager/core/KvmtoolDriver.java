@@ -112,7 +112,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 this::binary, registry::nextId, host.procDir(), supervisor);
         supervisor.wire(process, jobs);
         long t0 = System.nanoTime();
-        this.reattached = new Reattacher(services, settings, definitions, statuses, registry, process, supervisor, clock, host.procDir()).run();
+        this.reattached = new Reattacher(services, settings, definitions, statuses, keeper, registry, process, supervisor, clock, host.procDir()).run();
         LOG.info(() -> "kvmtool manager " + settings.uri() + ": " + reattached.adopted() + " domains adopted, "
                 + reattached.ended() + " found ended, in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         for (DomainObject d : registry.all()) {

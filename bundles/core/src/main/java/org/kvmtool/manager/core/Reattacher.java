@@ -40,6 +40,7 @@ final class Reattacher {
     private final DriverSettings settings;
     private final DefinitionStore definitions;
     private final StatusStore statuses;
+    private final StateKeeper keeper;
     private final DomainRegistry registry;
     private final DomainProcess process;
     private final Supervisor supervisor;
@@ -47,12 +48,13 @@ final class Reattacher {
     private final Path procDir;
 
     Reattacher(Services s, DriverSettings settings, DefinitionStore definitions, StatusStore statuses,
-               DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock, Path procDir) {
+               StateKeeper keeper, DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock, Path procDir) {
         this.procDir = procDir;
         this.s = s;
         this.settings = settings;
         this.definitions = definitions;
         this.statuses = statuses;
+        this.keeper = keeper;
         this.registry = registry;
         this.process = process;
         this.supervisor = supervisor;
@@ -320,7 +322,7 @@ final class Reattacher {
         run.startedAtMillis = st.startedAtMillis();
         run.stopRequested = st.stopRequested();
         run.currentMemoryBytes = st.currentMemoryBytes();
-        d.setReason(st.reason()); // loaded, not a transition: this is what the domain was
+        keeper.load(d, st.reason());
         boolean alive = s.spawner().isAlive(st.process());
         Path socket = st.socketPath() == null ? null : Path.of(st.socketPath());
         boolean socketLeft = socket != null && Files.exists(socket);
@@ -359,7 +361,7 @@ final class Reattacher {
 
     /** lkvm of a start cut short runs: the start is over, the domain runs, and its file says so from now on. */
     private void completeStart(DomainObject d, DomainStatus st) {
-        d.setReason(StateReason.BOOTED);
+        keeper.corrected(d, StateReason.BOOTED);
         try {
             statuses.write(st.withReason(StateReason.BOOTED));
         } catch (KvmtoolException e) {
@@ -378,9 +380,9 @@ final class Reattacher {
         try {
             LkvmControl.VmState vm = s.control().vmState(run.socketPath);
             if (vm == LkvmControl.VmState.PAUSED && recorded.state() != DomainState.PAUSED) {
-                d.setReason(StateReason.PAUSED_UNKNOWN);
+                keeper.corrected(d, StateReason.PAUSED_UNKNOWN);
             } else if (vm == LkvmControl.VmState.RUNNING && recorded.state() != DomainState.RUNNING) {
-                d.setReason(StateReason.RUNNING_UNKNOWN);
+                keeper.corrected(d, StateReason.RUNNING_UNKNOWN);
             }
         } catch (KvmtoolException e) {
             LOG.log(Level.FINE, d.name + ": vm state not confirmed, keeping the recorded one: " + e.getMessage(), e);

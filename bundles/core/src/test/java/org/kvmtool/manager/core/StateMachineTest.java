@@ -87,7 +87,7 @@ class StateMachineTest {
                     case PAUSED -> StateReason.PAUSED_USER;
                     case SHUTDOWN -> StateReason.SHUTDOWN_USER;
                 };
-                d.setReason(start);
+                keeper.load(d, start);
                 DomainRun run = new DomainRun(1, def, codec.format(def), dir.resolve("h").toString(), dir.resolve("s").toString());
                 run.process = new ProcessIdentity(42, 7, List.of("lkvm"));
                 d.setRun(run);
@@ -131,6 +131,31 @@ class StateMachineTest {
         d.setRun(null);
         keeper.transition(d, StateReason.CRASHED);
         assertTrue(!Files.exists(store.path("vm")));
+        events.close();
+    }
+
+    /** Activation's two writes: neither is a move of the guest, so neither publishes nor writes a file. */
+    @Test
+    void loadingAndCorrectingPublishNothingAndACorrectionNeverEndsADomain(@TempDir Path dir) throws Exception {
+        StatusStore store = new StatusStore(dir, new AtomicFile(AtomicFile.REAL));
+        List<DomainEvent> seen = new CopyOnWriteArrayList<>();
+        EventDispatcher events = new EventDispatcher(null, Clock.systemUTC());
+        events.addListener(seen::add);
+        StateKeeper keeper = new StateKeeper(store, events);
+        DomainObject d = new DomainObject("vm", java.util.UUID.randomUUID(), Clock.systemUTC());
+        keeper.load(d, StateReason.PAUSED_USER);
+        assertEquals(StateReason.PAUSED_USER, d.reason());
+        keeper.corrected(d, StateReason.RUNNING_UNKNOWN);
+        assertEquals(StateReason.RUNNING_UNKNOWN, d.reason());
+        KvmtoolException e = assertThrows(KvmtoolException.class, () -> keeper.corrected(d, StateReason.CRASHED));
+        assertEquals(ErrorCode.INTERNAL_ERROR, e.code());
+        assertEquals(StateReason.RUNNING_UNKNOWN, d.reason());
+        // a transition after them is published: had they published, it would not be the first event
+        keeper.transition(d, StateReason.PAUSED_USER);
+        Fixture.await("the transition's event", () -> !seen.isEmpty());
+        assertEquals(1, seen.size());
+        assertEquals(LifecycleEvent.SUSPENDED, seen.get(0).event());
+        assertTrue(!Files.exists(store.path("vm")), "no file: the domain has no run");
         events.close();
     }
 
