@@ -262,7 +262,7 @@ class DomainMBeansTest {
             mbeans.awaitIdle(5, TimeUnit.SECONDS);
             server.setAttribute(ObjectNames.domain("t1"), new Attribute("Autostart", true));
         });
-        assertEquals("[OPERATION_INVALID] cannot set autostart for transient domain", transientAutostart.getMessage());
+        assertEquals("[OPERATION_INVALID] cannot set autostart for transient domain 't1'", transientAutostart.getMessage());
         for (RuntimeException e : List.of(noDomain, xml, badWrite, badMemory, transientAutostart)) {
             assertCarriesNothingOfOurs(e);
         }
