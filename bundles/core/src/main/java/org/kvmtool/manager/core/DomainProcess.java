@@ -200,7 +200,7 @@ final class DomainProcess {
             awaitQuietly(reaped, settings.destroyGrace());
             quietly(d, "remove the cgroup", () -> s.cgroups().remove(run.cgroup));
         }
-        quietly(d, "remove HOME", () -> deleteTree(Path.of(run.homeDir)));
+        quietly(d, "remove HOME", () -> FileTrees.deleteTree(Path.of(run.homeDir)));
         // last: lkvm's final words may still be on their way from the pty to the ring
         if (run.consoleOpen) {
             quietly(d, "close the console", () -> s.console().close(d.name));
@@ -254,7 +254,7 @@ final class DomainProcess {
         Path home = Path.of(run.homeDir);
         Path lkvmDir = home.resolve(".lkvm");
         try {
-            deleteTree(home); // a leftover of an earlier life with this id
+            FileTrees.deleteTree(home); // a leftover of an earlier life with this id
             Files.createDirectories(lkvmDir);
             Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
             Files.setPosixFilePermissions(lkvmDir, PosixFilePermissions.fromString("rwx------"));
@@ -338,37 +338,6 @@ final class DomainProcess {
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** Removes a directory tree; files that vanish meanwhile (the exit watcher removes a ghost socket) are fine. */
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
-            @Override
-            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) throws IOException {
-                Files.deleteIfExists(f);
-                return java.nio.file.FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof java.nio.file.NoSuchFileException) {
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-
-            @Override
-            public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
-                    throw e;
-                }
-                Files.deleteIfExists(dir);
-                return java.nio.file.FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     interface Step {

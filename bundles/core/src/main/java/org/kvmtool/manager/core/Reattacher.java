@@ -157,7 +157,7 @@ final class Reattacher {
             for (Path h : homes) {
                 if (!live.contains(h.toString())) {
                     LOG.info(() -> "removing " + h + ": no run of this manager owns it");
-                    deleteTree(h);
+                    FileTrees.deleteTree(h);
                 }
             }
         } catch (IOException e) {
@@ -244,19 +244,11 @@ final class Reattacher {
             for (Path h : homes) {
                 if (Files.exists(h.resolve(".lkvm").resolve(name + ".sock"), java.nio.file.LinkOption.NOFOLLOW_LINKS)
                         && !live.contains(h.toString())) {
-                    deleteTree(h);
+                    FileTrees.deleteTree(h);
                 }
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, name + ": ghost HOME under " + homeRoot + " not removed: " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (var all = Files.walk(root)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 
