@@ -296,8 +296,8 @@ final class DomainProcess {
         if (d.job.isAborted()) {
             return new KvmtoolException(ErrorCode.OPERATION_FAILED, "start of domain '" + d.name + "' aborted by destroy", e);
         }
-        if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
-                && e.getMessage().startsWith("cannot write"))) {
+        // a status file that could not be written (before exec: lkvm never ran) is the whole story
+        if (run.process != null && !(e instanceof FileWriteException)) {
             long endedAt = -1;
             for (int i = 0; i < 70; i++) {
                 String said = run.consoleOpen ? LkvmMessages.failureLine(
