@@ -26,7 +26,6 @@ import org.kvmtool.manager.api.StateReason;
  */
 final class DomainProcess {
     private static final Logger LOG = Logger.getLogger(DomainProcess.class.getName());
-    private static final long MIB = 1024 * 1024;
 
     /** Where the exit watcher's news goes (the driver's exit handler). */
     interface ExitSink {
@@ -122,10 +121,10 @@ final class DomainProcess {
         }
         // lkvm runs: from here on nothing kills it; a failure is reported, the guest stays
         keeper.transition(d, StateReason.BOOTED);
-        long deflate = def.maxMemoryBytes() - def.currentMemoryBytes();
-        if (def.devices().balloon() && deflate >= MIB) {
+        int inflate = Balloon.initialInflateMiB(def);
+        if (inflate > 0) {
             try {
-                s.control().balloon(socket, (int) (deflate / MIB));
+                s.control().balloon(socket, inflate);
             } catch (KvmtoolException e) {
                 LOG.log(Level.WARNING, d.name + ": cannot set the balloon target: " + e.getMessage(), e);
                 run.currentMemoryBytes = def.maxMemoryBytes();

@@ -56,7 +56,6 @@ public final class KvmtoolDriver implements DomainDriver {
     private static final long IPC_FAILURE_EXIT_WAIT_MILLIS = 200;
 
     private static final Logger LOG = Logger.getLogger(KvmtoolDriver.class.getName());
-    private static final long MIB = 1024 * 1024;
 
     private final Services s;
     private final DriverSettings settings;
@@ -372,21 +371,17 @@ public final class KvmtoolDriver implements DomainDriver {
         jobs.run(d, JobKind.SET_MEMORY, () -> {
             require(d, Operation.SET_MEMORY);
             DomainDefinition def = d.effectiveDefinition();
-            if (bytes < MIB || bytes > def.maxMemoryBytes()) {
-                throw new KvmtoolException(ErrorCode.INVALID_ARG, "memory " + bytes + " bytes is outside 1 MiB.."
-                        + def.maxMemoryBytes() + " bytes (the maximum)");
-            }
+            Balloon.checkTarget(bytes, def.maxMemoryBytes());
             if (d.state().isActive()) {
                 DomainRun run = d.run();
                 if (!run.definition.devices().balloon()) {
                     throw invalid("domain '" + name + "' has no memory balloon: its memory cannot change while it runs");
                 }
-                // kvmtool's balloon takes a relative size in MiB: positive inflates (the guest gets less)
-                int delta = (int) ((run.currentMemoryBytes - bytes) / MIB);
-                if (delta != 0) {
-                    ipc(d, socket -> s.control().balloon(socket, delta));
+                int step = Balloon.stepMiB(run.currentMemoryBytes, bytes);
+                if (step != 0) {
+                    ipc(d, socket -> s.control().balloon(socket, step));
                 }
-                run.currentMemoryBytes -= delta * MIB;
+                run.currentMemoryBytes = Balloon.after(run.currentMemoryBytes, step);
                 keeper.persist(d); // the persistent definition keeps its own currentMemory
             } else {
                 DomainDefinition next = def.withCurrentMemory(bytes);
