@@ -52,9 +52,6 @@ import org.osgi.service.metatype.annotations.Designate;
 @Component(service = DomainDriver.class, configurationPid = "org.kvmtool.manager", immediate = true)
 @Designate(ocd = ManagerConfig.class)
 public final class KvmtoolDriver implements DomainDriver {
-    /** How long an lkvm whose IPC failed is watched for its end (a kill in progress) before blaming IPC. */
-    private static final long IPC_FAILURE_EXIT_WAIT_MILLIS = 200;
-
     private static final Logger LOG = Logger.getLogger(KvmtoolDriver.class.getName());
 
     private final Services s;
@@ -67,6 +64,7 @@ public final class KvmtoolDriver implements DomainDriver {
     private final Supervisor supervisor = new Supervisor();
     private final DomainProcess process;
     private final Jobs jobs;
+    private final LkvmIpc ipc;
     private final AtomicReference<HypervisorInfo> hypervisor = new AtomicReference<>();
     private final Reattacher.Result reattached;
     private final Clock clock;
@@ -105,6 +103,7 @@ public final class KvmtoolDriver implements DomainDriver {
         this.events = new EventDispatcher(eventAdmin, clock);
         this.keeper = new StateKeeper(statuses, events);
         this.jobs = new Jobs(registry, settings.jobWaitTimeout());
+        this.ipc = new LkvmIpc(services.spawner(), LkvmIpc.EXIT_WAIT);
         this.process = new DomainProcess(services, settings, statuses, keeper, clock,
                 () -> settings.systemMode() ? LkvmUser.resolve(settings.lkvmUser(), host.etcDir(), host.devKvm())
                         : LkvmUser.SAME_AS_MANAGER,
@@ -273,7 +272,7 @@ public final class KvmtoolDriver implements DomainDriver {
         jobs.run(d, JobKind.SHUTDOWN, () -> {
             require(d, Operation.SHUTDOWN);
             DomainRun run = d.run();
-            ipc(d, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
+            ipc.send(run, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
             if (d.state() == DomainState.RUNNING) {
                 keeper.transition(d, StateReason.SHUTDOWN_USER);
             }
@@ -348,7 +347,7 @@ public final class KvmtoolDriver implements DomainDriver {
         DomainObject d = registry.get(name);
         jobs.run(d, JobKind.SUSPEND, () -> {
             require(d, Operation.SUSPEND);
-            ipc(d, socket -> s.control().pause(socket));
+            ipc.send(d.run(), socket -> s.control().pause(socket));
             keeper.transition(d, StateReason.PAUSED_USER);
         });
     }
@@ -358,7 +357,7 @@ public final class KvmtoolDriver implements DomainDriver {
         DomainObject d = registry.get(name);
         jobs.run(d, JobKind.RESUME, () -> {
             require(d, Operation.RESUME);
-            ipc(d, socket -> s.control().resume(socket));
+            ipc.send(d.run(), socket -> s.control().resume(socket));
             keeper.transition(d, StateReason.UNPAUSED);
         });
     }
@@ -379,7 +378,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 }
                 int step = Balloon.stepMiB(run.currentMemoryBytes, bytes);
                 if (step != 0) {
-                    ipc(d, socket -> s.control().balloon(socket, step));
+                    ipc.send(run, socket -> s.control().balloon(socket, step));
                 }
                 run.currentMemoryBytes = Balloon.after(run.currentMemoryBytes, step);
                 keeper.persist(d); // the persistent definition keeps its own currentMemory
@@ -486,9 +485,7 @@ public final class KvmtoolDriver implements DomainDriver {
         DomainObject d = registry.get(name);
         return jobs.call(d, JobKind.MEMORY_STATS, () -> {
             require(d, Operation.MEMORY_STATS);
-            java.util.concurrent.atomic.AtomicReference<Map<String, Long>> out = new java.util.concurrent.atomic.AtomicReference<>();
-            ipc(d, socket -> out.set(s.control().stat(socket, settings.ipcTimeout())));
-            return out.get();
+            return ipc.ask(d.run(), socket -> s.control().stat(socket, settings.ipcTimeout()));
         });
     }
 
@@ -503,30 +500,6 @@ public final class KvmtoolDriver implements DomainDriver {
     }
 
     // ---- helpers ----
-
-    /**
-     * An IPC request to the domain's lkvm. If lkvm has just ended (its exit is queued behind this job), the
-     * caller hears the truth, "domain is not running", not a connection error.
-     */
-    private void ipc(DomainObject d, java.util.function.Consumer<String> request) {
-        DomainRun run = d.run();
-        try {
-            request.accept(run.socketPath);
-        } catch (KvmtoolException e) {
-            if (run.process != null && endsWithin(run, IPC_FAILURE_EXIT_WAIT_MILLIS)) {
-                throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is not running", e);
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * A killed lkvm drops its connections before /proc shows it ended: an IPC failure gets a short look at
-     * the process before it is reported as a failure of a running domain.
-     */
-    private boolean endsWithin(DomainRun run, long millis) {
-        return s.spawner().awaitExit(run.process, java.time.Duration.ofMillis(millis));
-    }
 
     /** The precondition of {@code op}: {@link Operation}'s table, the one the edges read too. */
     private static void require(DomainObject d, Operation op) {
