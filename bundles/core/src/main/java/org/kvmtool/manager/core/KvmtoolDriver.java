@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 import org.kvmtool.manager.api.CgroupService;
@@ -26,7 +25,6 @@ import org.kvmtool.manager.api.DomainXmlCodec;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
-import org.kvmtool.manager.api.HypervisorInfo;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.LkvmControl;
@@ -65,7 +63,7 @@ public final class KvmtoolDriver implements DomainDriver {
     private final DomainProcess process;
     private final Jobs jobs;
     private final LkvmIpc ipc;
-    private final AtomicReference<HypervisorInfo> hypervisor = new AtomicReference<>();
+    private final HypervisorProbe hypervisor;
     private final Reattacher.Result reattached;
     private final Clock clock;
 
@@ -103,11 +101,12 @@ public final class KvmtoolDriver implements DomainDriver {
         this.events = new EventDispatcher(eventAdmin, clock);
         this.keeper = new StateKeeper(statuses, events);
         this.jobs = new Jobs(registry, settings.jobWaitTimeout());
+        this.hypervisor = new HypervisorProbe(services.hypervisor()::probe, settings.lkvmBinary());
         this.ipc = new LkvmIpc(services.spawner(), LkvmIpc.EXIT_WAIT);
         this.process = new DomainProcess(services, settings, statuses, keeper, clock,
                 () -> settings.systemMode() ? LkvmUser.resolve(settings.lkvmUser(), host.etcDir(), host.devKvm())
                         : LkvmUser.SAME_AS_MANAGER,
-                this::binary, registry::nextId, host.procDir(), supervisor);
+                hypervisor::binary, registry::nextId, host.procDir(), supervisor);
         supervisor.wire(process, jobs);
         long t0 = System.nanoTime();
         this.reattached = new Reattacher(services, settings, definitions, statuses, keeper, registry, process, supervisor, clock, host.procDir()).run();
@@ -144,7 +143,7 @@ public final class KvmtoolDriver implements DomainDriver {
 
     @Override
     public ManagerInfo managerInfo() {
-        return new ManagerInfo(settings.uri(), version, probe(), s.cgroups().support());
+        return new ManagerInfo(settings.uri(), version, hypervisor.info(), s.cgroups().support());
     }
 
     @Override
@@ -508,23 +507,6 @@ public final class KvmtoolDriver implements DomainDriver {
 
     private static KvmtoolException invalid(String message) {
         return new KvmtoolException(ErrorCode.OPERATION_INVALID, message);
-    }
-
-    private HypervisorInfo probe() {
-        HypervisorInfo h = hypervisor.get();
-        if (h == null || !h.available()) {
-            h = s.hypervisor().probe(settings.lkvmBinary());
-            hypervisor.set(h);
-        }
-        return h;
-    }
-
-    private String binary() {
-        HypervisorInfo h = probe();
-        if (!h.available()) {
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "lkvm is not available: " + h.reason());
-        }
-        return h.binary();
     }
 
     private static void createDirectories(DriverSettings settings) {
