@@ -63,6 +63,7 @@ public final class KvmtoolDriver implements DomainDriver {
     private final DomainProcess process;
     private final Jobs jobs;
     private final LkvmIpc ipc;
+    private final StartAbort startAbort;
     private final HypervisorProbe hypervisor;
     private final Reattacher.Result reattached;
     private final Clock clock;
@@ -103,6 +104,7 @@ public final class KvmtoolDriver implements DomainDriver {
         this.jobs = new Jobs(registry, settings.jobWaitTimeout());
         this.hypervisor = new HypervisorProbe(services.hypervisor()::probe, settings.lkvmBinary());
         this.ipc = new LkvmIpc(services.spawner(), LkvmIpc.EXIT_WAIT);
+        this.startAbort = new StartAbort(services.spawner());
         this.process = new DomainProcess(services, settings, statuses, keeper, clock,
                 () -> settings.systemMode() ? LkvmUser.resolve(settings.lkvmUser(), host.etcDir(), host.devKvm())
                         : LkvmUser.SAME_AS_MANAGER,
@@ -295,22 +297,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void destroy(String name) {
         DomainObject d = registry.get(name);
         jobs.requireOpen(); // a stopping driver lets its starts finish: no abort then
-        // get through a stuck start: abort it and end its lkvm before queueing for the job, so whatever it
-        // waits on (the IPC socket, the process) fails at once and its rollback runs (libvirt's BeginStopJob)
-        boolean aborted = false;
-        JobKind holder = d.job.holder();
-        if (holder != null && holder.abortable() && d.job.abortIf(holder)) {
-            aborted = true;
-            DomainRun run = d.run();
-            if (run != null && run.process != null) {
-                try {
-                    s.spawner().signal(run.process, 9);
-                } catch (KvmtoolException e) {
-                    LOG.fine(() -> name + ": kill during abort: " + e.getMessage());
-                }
-            }
-        }
-        boolean abortedStart = aborted;
+        boolean abortedStart = startAbort.abortStart(d); // before queueing for the job: get through a stuck start
         jobs.run(d, JobKind.DESTROY, () -> {
             if (abortedStart && !d.state().isActive()) {
                 return; // the start we aborted rolled back to shutoff/destroyed

@@ -6,45 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.ProcessIdentity;
-import org.kvmtool.manager.api.ProcessSpawner;
-import org.kvmtool.manager.api.SpawnRequest;
 import org.kvmtool.manager.core.fakes.FakeCodec;
 
 class LkvmIpcTest {
     private static final KvmtoolException RESET = new KvmtoolException(ErrorCode.OPERATION_FAILED,
             "cannot read from /run/h/.lkvm/vm.sock: Connection reset by peer");
-
-    /** A spawner that knows one thing: whether the run's lkvm is alive. */
-    private static ProcessSpawner spawner(boolean alive) {
-        return new ProcessSpawner() {
-            @Override
-            public ProcessIdentity spawn(SpawnRequest request, Consumer<ProcessIdentity> beforeExec) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Optional<ProcessIdentity> identify(long pid) {
-                return Optional.empty();
-            }
-
-            @Override
-            public boolean isAlive(ProcessIdentity recorded) {
-                return alive;
-            }
-
-            @Override
-            public void signal(ProcessIdentity process, int signal) {
-                throw new UnsupportedOperationException();
-            }
-        };
-    }
 
     private static DomainRun run() {
         FakeCodec codec = new FakeCodec();
@@ -65,12 +36,12 @@ class LkvmIpcTest {
 
     @Test
     void aRequestGoesToTheRunsSocketAndItsFailureIsJudgedByTheProcess() {
-        LkvmIpc toLive = new LkvmIpc(spawner(true), Duration.ofMillis(20));
+        LkvmIpc toLive = new LkvmIpc(new StubSpawner(true), Duration.ofMillis(20));
         assertEquals("/run/h/.lkvm/vm.sock", toLive.ask(run(), socket -> socket));
         assertSame(RESET, assertThrows(KvmtoolException.class, () -> toLive.send(run(), socket -> {
             throw RESET;
         })));
-        LkvmIpc toEnded = new LkvmIpc(spawner(false), Duration.ofMillis(20));
+        LkvmIpc toEnded = new LkvmIpc(new StubSpawner(false), Duration.ofMillis(20));
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> toEnded.ask(run(), socket -> {
             throw RESET;
         }));
