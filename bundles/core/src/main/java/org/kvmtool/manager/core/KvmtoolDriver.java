@@ -26,7 +26,6 @@ import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
 import org.kvmtool.manager.api.KvmtoolException;
-import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.LkvmControl;
 import org.kvmtool.manager.api.ManagerInfo;
 import org.kvmtool.manager.api.Operation;
@@ -56,7 +55,7 @@ public final class KvmtoolDriver implements DomainDriver {
     private final DriverSettings settings;
     private final String version;
     private final DomainRegistry registry = new DomainRegistry();
-    private final DefinitionStore definitions;
+    private final DefinitionKeeper definitions;
     private final EventDispatcher events;
     private final StateKeeper keeper;
     private final Supervisor supervisor = new Supervisor();
@@ -66,7 +65,6 @@ public final class KvmtoolDriver implements DomainDriver {
     private final StartAbort startAbort;
     private final HypervisorProbe hypervisor;
     private final Reattacher.Result reattached;
-    private final Clock clock;
 
     @Activate
     public KvmtoolDriver(ManagerConfig config, BundleContext context,
@@ -94,13 +92,13 @@ public final class KvmtoolDriver implements DomainDriver {
         this.s = services;
         this.settings = settings;
         this.version = version;
-        this.clock = clock;
         AtomicFile files = new AtomicFile(io);
         createDirectories(settings);
-        this.definitions = new DefinitionStore(settings.configDir(), settings.autostartDir(), files);
+        DefinitionStore definitionFiles = new DefinitionStore(settings.configDir(), settings.autostartDir(), files);
         StatusStore statuses = new StatusStore(settings.statusDir(), files);
         this.events = new EventDispatcher(eventAdmin, clock);
         this.keeper = new StateKeeper(statuses, events);
+        this.definitions = new DefinitionKeeper(definitionFiles, services.codec(), registry, keeper, clock);
         this.jobs = new Jobs(registry, settings.jobWaitTimeout());
         this.hypervisor = new HypervisorProbe(services.hypervisor()::probe, settings.lkvmBinary());
         this.ipc = new LkvmIpc(services.spawner(), LkvmIpc.EXIT_WAIT);
@@ -111,7 +109,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 hypervisor::binary, registry::nextId, host.procDir(), supervisor);
         supervisor.wire(process, jobs);
         long t0 = System.nanoTime();
-        this.reattached = new Reattacher(services, settings, definitions, statuses, keeper, registry, process, supervisor, clock, host.procDir()).run();
+        this.reattached = new Reattacher(services, settings, definitionFiles, statuses, keeper, registry, process, supervisor, clock, host.procDir()).run();
         LOG.info(() -> "kvmtool manager " + settings.uri() + ": " + reattached.adopted() + " domains adopted, "
                 + reattached.ended() + " found ended, in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         for (DomainObject d : registry.all()) {
@@ -178,23 +176,14 @@ public final class KvmtoolDriver implements DomainDriver {
             DomainObject existing;
             synchronized (registry.namespace()) {
                 existing = registry.find(def.name()).orElse(null);
-                checkUuid(def, existing);
+                definitions.checkUnique(def, existing);
                 if (existing == null) {
-                    definitions.write(def.name(), canonical);
-                    DomainObject d = new DomainObject(def.name(), def.uuid(), clock);
-                    d.setPersistentDefinition(def);
-                    registry.add(d);
-                    keeper.publish(d, LifecycleEvent.DEFINED, "added");
+                    definitions.addPersistent(def, canonical);
                     return def.name();
                 }
             }
             try {
-                jobs.run(existing, JobKind.DEFINE, () -> {
-                    boolean wasPersistent = existing.isPersistent();
-                    definitions.write(def.name(), canonical);
-                    existing.setPersistentDefinition(def); // the live run keeps its own until the next start
-                    keeper.publish(existing, LifecycleEvent.DEFINED, wasPersistent ? "updated" : "added");
-                });
+                jobs.run(existing, JobKind.DEFINE, () -> definitions.redefine(existing, def, canonical));
                 return def.name();
             } catch (KvmtoolException e) {
                 if (e.code() != ErrorCode.NO_DOMAIN) {
@@ -203,15 +192,6 @@ public final class KvmtoolDriver implements DomainDriver {
                 // it ended and went away while we waited: define it anew
             }
         }
-    }
-
-    private void checkUuid(DomainDefinition def, DomainObject sameName) {
-        if (sameName != null && !sameName.uuid.equals(def.uuid())) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + def.name() + "' already exists with uuid " + sameName.uuid);
-        }
-        registry.findByUuid(def.uuid()).filter(o -> !o.name.equals(def.name())).ifPresent(o -> {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + o.name + "' already has uuid " + def.uuid());
-        });
     }
 
     @Override
@@ -223,9 +203,8 @@ public final class KvmtoolDriver implements DomainDriver {
             if (existing != null) {
                 throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + def.name() + "' already exists");
             }
-            checkUuid(def, null);
-            d = new DomainObject(def.name(), def.uuid(), clock);
-            d.setTransientDefinition(def);
+            definitions.checkUnique(def, null);
+            d = definitions.newTransient(def);
             d.job.begin(JobKind.CREATE, settings.jobWaitTimeout()); // free: nobody else can see it yet
             registry.add(d);
         }
@@ -240,10 +219,7 @@ public final class KvmtoolDriver implements DomainDriver {
         DomainObject d = registry.get(name);
         jobs.run(d, JobKind.UNDEFINE, () -> {
             require(d, Operation.UNDEFINE);
-            definitions.delete(name);
-            d.setAutostart(false);
-            d.setPersistentDefinition(null); // a running domain goes on as a transient one
-            keeper.publish(d, LifecycleEvent.UNDEFINED, "removed");
+            definitions.remove(d);
         });
     }
 
@@ -369,9 +345,7 @@ public final class KvmtoolDriver implements DomainDriver {
                 run.currentMemoryBytes = Balloon.after(run.currentMemoryBytes, step);
                 keeper.persist(d); // the persistent definition keeps its own currentMemory
             } else {
-                DomainDefinition next = def.withCurrentMemory(bytes);
-                definitions.write(name, s.codec().format(next));
-                d.setPersistentDefinition(next);
+                definitions.changePersistent(d, persistent -> persistent.withCurrentMemory(bytes));
             }
         });
     }
@@ -381,8 +355,7 @@ public final class KvmtoolDriver implements DomainDriver {
         DomainObject d = registry.get(name);
         jobs.run(d, JobKind.SET_AUTOSTART, () -> {
             require(d, Operation.SET_AUTOSTART);
-            definitions.setAutostart(name, autostart);
-            d.setAutostart(autostart);
+            definitions.setAutostart(d, autostart);
         });
     }
 
@@ -415,19 +388,9 @@ public final class KvmtoolDriver implements DomainDriver {
             }
             live.accept(run.cgroup);
         }
-        if (d.isPersistent()) {
-            DomainDefinition next = change.apply(d.persistentDefinition());
-            definitions.write(d.name, s.codec().format(next));
-            d.setPersistentDefinition(next);
-        }
+        definitions.changePersistent(d, change);
         if (run != null) {
-            DomainDefinition nextLive = change.apply(run.definition);
-            String xml = s.codec().format(nextLive);
-            synchronized (d) {
-                run.definition = nextLive;
-                run.definitionXml = xml;
-            }
-            keeper.persist(d);
+            definitions.changeLive(d, run, change);
         }
     }
 
