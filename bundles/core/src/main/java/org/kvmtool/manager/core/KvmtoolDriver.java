@@ -42,9 +42,11 @@ import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * The stateful driver (libvirt's driver layer): lookup, precondition, job, event; the process layer does
- * the rest. All state is rebuilt from files at activation and nothing is ended at deactivation, so a
- * restart, update or refresh of the bundle never touches a guest.
+ * The stateful driver in libvirt's driver-layer shape: each operation looks its domain up, checks the
+ * precondition ({@link Operation}'s table), takes the domain's job and calls the process layer
+ * ({@link DomainProcess}, {@link LkvmIpc}); state and its events change in {@link StateKeeper}, definitions
+ * in {@link DefinitionKeeper}. All state is rebuilt from files at activation ({@link Reattacher}) and nothing
+ * is ended at deactivation, so a restart, update or refresh of the bundle never touches a guest.
  */
 @Component(service = DomainDriver.class, configurationPid = "org.kvmtool.manager", immediate = true)
 @Designate(ocd = ManagerConfig.class)
