@@ -12,6 +12,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.kvmtool.manager.api.DomainDefinition;
@@ -27,7 +28,16 @@ class DefinitionKeeperTest {
     private final List<DomainEvent> events = new CopyOnWriteArrayList<>();
     private boolean full;
 
-    private DefinitionKeeper keeper(DomainRegistry registry) {
+    private final DomainRegistry registry = new DomainRegistry();
+    private DefinitionKeeper keeper;
+    private final DomainDefinition def = codec.parse(FakeCodec.xml("vm"));
+
+    @BeforeEach
+    void makeTheKeeper() {
+        keeper = keeper();
+    }
+
+    private DefinitionKeeper keeper() {
         AtomicFile files = new AtomicFile(p -> full ? StoresTest.ENOSPC.openForWrite(p) : AtomicFile.REAL.openForWrite(p));
         DefinitionStore store = new DefinitionStore(tmp.resolve("etc"), tmp.resolve("etc/autostart"), files);
         EventDispatcher dispatcher = new EventDispatcher(null, Clock.systemUTC());
@@ -38,9 +48,6 @@ class DefinitionKeeperTest {
 
     @Test
     void aChangeThatCannotBeWrittenChangesNothing() throws Exception {
-        DomainRegistry registry = new DomainRegistry();
-        DefinitionKeeper keeper = keeper(registry);
-        DomainDefinition def = codec.parse(FakeCodec.xml("vm"));
         DomainObject d = keeper.addPersistent(def, codec.format(def));
         Path file = tmp.resolve("etc/vm.xml");
         String before = Files.readString(file);
@@ -61,9 +68,6 @@ class DefinitionKeeperTest {
 
     @Test
     void autostartAndUndefineKeepFileLinkAndMemoryTogether() throws Exception {
-        DomainRegistry registry = new DomainRegistry();
-        DefinitionKeeper keeper = keeper(registry);
-        DomainDefinition def = codec.parse(FakeCodec.xml("vm"));
         DomainObject d = keeper.addPersistent(def, codec.format(def));
         keeper.setAutostart(d, true);
         assertTrue(d.autostart());

@@ -67,14 +67,26 @@ class StateMachineTest {
         assertEquals(LifecycleEvent.RESUMED, StateMachine.eventOf(StateReason.UNPAUSED));
     }
 
-    /** The keeper, over every pair: legal ones change, persist and publish; illegal ones change nothing. */
-    @Test
-    void keeperAppliesPersistsAndPublishesEveryLegalPairAndRefusesTheRest(@TempDir Path dir) throws Exception {
+    /** A keeper over a status directory, and the events it published. */
+    private record Kept(StatusStore store, List<DomainEvent> seen, EventDispatcher events, StateKeeper keeper) {
+    }
+
+    private static Kept kept(Path dir) {
         StatusStore store = new StatusStore(dir, new AtomicFile(AtomicFile.REAL));
         List<DomainEvent> seen = new CopyOnWriteArrayList<>();
         EventDispatcher events = new EventDispatcher(null, Clock.systemUTC());
         events.addListener(seen::add);
-        StateKeeper keeper = new StateKeeper(store, events);
+        return new Kept(store, seen, events, new StateKeeper(store, events));
+    }
+
+    /** The keeper, over every pair: legal ones change, persist and publish; illegal ones change nothing. */
+    @Test
+    void keeperAppliesPersistsAndPublishesEveryLegalPairAndRefusesTheRest(@TempDir Path dir) throws Exception {
+        Kept k = kept(dir);
+        StatusStore store = k.store();
+        List<DomainEvent> seen = k.seen();
+        EventDispatcher events = k.events();
+        StateKeeper keeper = k.keeper();
         FakeCodec codec = new FakeCodec();
         var def = codec.parse(FakeCodec.xml("vm"));
         int published = 0;
@@ -137,26 +149,22 @@ class StateMachineTest {
     /** Activation's two writes: neither is a move of the guest, so neither publishes nor writes a file. */
     @Test
     void loadingAndCorrectingPublishNothingAndACorrectionNeverEndsADomain(@TempDir Path dir) throws Exception {
-        StatusStore store = new StatusStore(dir, new AtomicFile(AtomicFile.REAL));
-        List<DomainEvent> seen = new CopyOnWriteArrayList<>();
-        EventDispatcher events = new EventDispatcher(null, Clock.systemUTC());
-        events.addListener(seen::add);
-        StateKeeper keeper = new StateKeeper(store, events);
+        Kept k = kept(dir);
         DomainObject d = new DomainObject("vm", java.util.UUID.randomUUID(), Clock.systemUTC());
-        keeper.load(d, StateReason.PAUSED_USER);
+        k.keeper().load(d, StateReason.PAUSED_USER);
         assertEquals(StateReason.PAUSED_USER, d.reason());
-        keeper.corrected(d, StateReason.RUNNING_UNKNOWN);
+        k.keeper().corrected(d, StateReason.RUNNING_UNKNOWN);
         assertEquals(StateReason.RUNNING_UNKNOWN, d.reason());
-        KvmtoolException e = assertThrows(KvmtoolException.class, () -> keeper.corrected(d, StateReason.CRASHED));
+        KvmtoolException e = assertThrows(KvmtoolException.class, () -> k.keeper().corrected(d, StateReason.CRASHED));
         assertEquals(ErrorCode.INTERNAL_ERROR, e.code());
         assertEquals(StateReason.RUNNING_UNKNOWN, d.reason());
         // a transition after them is published: had they published, it would not be the first event
-        keeper.transition(d, StateReason.PAUSED_USER);
-        Fixture.await("the transition's event", () -> !seen.isEmpty());
-        assertEquals(1, seen.size());
-        assertEquals(LifecycleEvent.SUSPENDED, seen.get(0).event());
-        assertTrue(!Files.exists(store.path("vm")), "no file: the domain has no run");
-        events.close();
+        k.keeper().transition(d, StateReason.PAUSED_USER);
+        Fixture.await("the transition's event", () -> !k.seen().isEmpty());
+        assertEquals(1, k.seen().size());
+        assertEquals(LifecycleEvent.SUSPENDED, k.seen().get(0).event());
+        assertTrue(!Files.exists(k.store().path("vm")), "no file: the domain has no run");
+        k.events().close();
     }
 
     @Test
