@@ -70,10 +70,6 @@ final class DomainJob {
         return holder;
     }
 
-    synchronized boolean heldByCurrentThread() {
-        return owner == Thread.currentThread();
-    }
-
     /** Aborts the current job if it is {@code job} (destroy getting through a stuck start). */
     synchronized boolean abortIf(JobKind job) {
         if (holder == job && owner != Thread.currentThread()) {
