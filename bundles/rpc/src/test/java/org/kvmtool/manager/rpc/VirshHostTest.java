@@ -76,4 +76,36 @@ class VirshHostTest {
         check(virsh("domcapabilities"), "<domain>kvmtool</domain>");
         check(virsh("version", "--daemon"), "Running against daemon: 0.1.0");
     }
+
+    @Test
+    void pythonAndVirtinstParseTheReplies() throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        assumeTrue(Files.isExecutable(python), "/usr/bin/python3 is absent");
+        String script = """
+                import sys, libvirt
+                sys.path.insert(0, '/usr/share/virt-manager')
+                c = libvirt.open(sys.argv[1])
+                print(c.getInfo()[0], len(c.getCPUMap()[1]), c.getFreeMemory() > 0, len(c.getCellsFreeMemory(0, 64)))
+                print(c.isSecure(), c.isEncrypted(), c.getLibVersion(), c.getMaxVcpus(None) > 0)
+                print(c.getSysinfo().startswith('<sysinfo'), c.getCapabilities().startswith('<capabilities>'))
+                import virtinst
+                v = virtinst.VirtinstConnection(sys.argv[1])
+                v.open(None, None)
+                info = v.caps.guest_lookup(os_type='hvm')
+                print(info.hypervisor_type, info.arch, info.emulator, info.machines)
+                d = virtinst.DomainCapabilities.build_from_params(v, None, None, None, 'kvmtool')
+                print(d.domain, d.path == info.emulator, d.supports_safe_host_passthrough(), d.supports_uefi_loader())
+                """;
+        Process p = new ProcessBuilder(python.toString(), "-c", script, "kvmtool:///system?socket=" + socket)
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        List<String> lines = out.lines().toList();
+        assertTrue(lines.get(1).startsWith("1 0 1000 True"), out);
+        assertEquals("True True", lines.get(2), out);
+        assertTrue(lines.get(3).startsWith("kvmtool "), out);
+        // no UEFI loader, and host-passthrough without the migratable switch (kvmtool passes every CPUID bit)
+        assertTrue(lines.get(4).startsWith("kvmtool True False False"), out);
+    }
 }
