@@ -145,7 +145,8 @@ public final class KvmtoolDriver implements DomainDriver {
 
     @Override
     public ManagerInfo managerInfo() {
-        return new ManagerInfo(settings.uri(), version, hypervisor.info(), s.cgroups().support());
+        return new ManagerInfo(settings.uri(), version, hypervisor.info(), s.cgroups().support(),
+                settings.systemMode() ? settings.lkvmUser() : null);
     }
 
     @Override
