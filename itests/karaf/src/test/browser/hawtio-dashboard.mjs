@@ -277,6 +277,25 @@ async function viewerScenario() {
     assert.equal(await page.locator('.kvmtool-error').count(), 0, 'no error shown');
   });
 
+  await step('the permissions are asked of the JMX security MBean Hawtio\'s RBAC chose', async () => {
+    const execs = jolokia.flatMap((r) => {
+      try {
+        const body = JSON.parse(r.body);
+        return Array.isArray(body) ? body : [body];
+      } catch (e) {
+        return [];   // a GET
+      }
+    }).filter((b) => b.type === 'exec' && /^canInvoke\(/.test(b.operation || ''));
+    // Hawtio's own RBAC decorates its JMX tree with canInvoke(String) of the MBean it chose
+    const hawtios = new Set(execs.filter((b) => b.operation === 'canInvoke(java.lang.String)').map((b) => b.mbean));
+    const ours = execs.filter((b) => b.operation === 'canInvoke(java.util.Map)'
+      && JSON.stringify(b.arguments).includes('kvmtool:type=Domain,name=beta'));
+    log(`  Hawtio asks ${[...hawtios].join(', ')}; the tab asked ${ours.map((b) => b.mbean).join(', ')}`);
+    assert.equal(hawtios.size, 1, `Hawtio's RBAC uses one MBean: ${[...hawtios]}`);
+    assert.ok(ours.length >= 1, 'the tab asked canInvoke(Map) about beta');
+    assert.ok(ours.every((b) => hawtios.has(b.mbean)), 'the tab asks the same MBean');
+  });
+
   await step('the viewer opens beta: attributes, no console, no definition', async () => {
     await row('beta').locator('.kvmtool-name').click();
     await page.waitForSelector('.kvmtool-attributes tr[data-attribute="State"]', { timeout: T.ui });

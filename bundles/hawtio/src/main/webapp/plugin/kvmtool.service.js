@@ -1,6 +1,7 @@
 /*
  * kvmtoolService: every Jolokia call of the kvmtool tab, as a promise. It talks only through the `jolokia`
  * client Hawtio injects, so it works the same when Hawtio is connected to another host's manager ("Connect"),
+ * and it asks permissions of the JMX security MBean Hawtio's own RBAC plugin chose (`rbacACLMBean`).
  */
 (function () {
   'use strict';
@@ -11,8 +12,6 @@
   var ATTRIBUTES = ['Name', 'State', 'StateReason', 'Pid', 'Vcpus', 'CpuTimeNanos', 'MemoryUsageBytes',
     'MemoryLimitBytes', 'MaxMemoryBytes', 'CurrentMemoryBytes', 'UptimeSeconds', 'Autostart', 'Persistent'];
   var MANAGER_ATTRIBUTES = ['Uri', 'HypervisorVersion', 'HypervisorAvailable'];
-  /* Karaf's JMX security MBean, as Hawtio's own RBAC finds it (its name carries the instance name). */
-  var SECURITY_SEARCH = '*:type=security,area=jmx,*';
   /* Operations (and attribute writes, as setX) whose permission is asked, per domain. */
   var DOMAIN_OPERATIONS = ['start', 'shutdown', 'destroy', 'reboot', 'suspend', 'resume', 'setMemory', 'undefine',
     'consoleLog', 'sendConsole', 'dumpXml', 'setAutostart'];
@@ -22,21 +21,7 @@
     return 'kvmtool:type=Domain,name=' + name;
   }
 
-  /*
-   * Several MBeans may match: Hawtio registers a permissive stand-in (hawtio:...,rank=0,type=security) for
-   * runtimes without RBAC. As Hawtio does, take the highest rank; Karaf's own carries none and wins.
-   */
-  function chooseSecurity(names) {
-    function rank(objectName) {
-      var m = /[:,]rank=(\d+)/.exec(objectName);
-      return m ? parseInt(m[1], 10) : Number.MAX_SAFE_INTEGER;
-    }
-    var sorted = names.slice().sort(function (a, b) { return rank(b) - rank(a); });
-    return sorted.length ? sorted[0] : null;
-  }
-
-  function KvmtoolService($q, jolokia, figures) {
-    var security;   /* the JMX security MBean's name; null: none (another runtime); undefined: not known yet */
+  function KvmtoolService($q, jolokia, rbacACLMBean, figures) {
 
     function httpError(xhr) {
       return xhr.status ? 'HTTP ' + xhr.status + ' ' + (xhr.statusText || '') : 'no connection';
@@ -116,26 +101,16 @@
       return call({type: 'exec', mbean: MANAGER, operation: 'defineDomain(java.lang.String)', arguments: [xml]});
     };
 
-    function securityMBean() {
-      if (security !== undefined) {
-        return $q.when(security);
-      }
-      return call({type: 'search', mbean: SECURITY_SEARCH}).then(function (names) {
-        return (security = chooseSecurity(names || []));
-      }, function () {
-        return (security = null);
-      });
-    }
-
     /*
-     * What the user may do: {'': {defineDomain}, name: {operation: boolean}} for the named domains, as Karaf's
-     * JMX security answers canInvoke(Map) (etc/jmx.acl*.cfg decide, per domain). Without such an MBean (another
-     * runtime) every operation is offered: the server still refuses what it must.
+     * What the user may do: {'': {defineDomain}, name: {operation: boolean}} for the named domains. Asked as
+     * Hawtio's own JMX operations tab asks: canInvoke(Map) of the JMX security MBean its RBAC plugin found
+     * (Karaf's, named by the instance; etc/jmx.acl*.cfg decide, per domain). Where Hawtio found none, its
+     * client-side RBAC is off and every operation is offered: the server still refuses what it must.
      */
     this.permissions = function (names) {
       var asked = {'': {mbean: MANAGER, operations: ['defineDomain']}};
       names.forEach(function (n) { asked[n] = {mbean: domainMBean(n), operations: DOMAIN_OPERATIONS}; });
-      return securityMBean().then(function (acl) {
+      return rbacACLMBean.then(function (acl) {
         if (!acl) {
           return figures.permitAll(asked);
         }
@@ -146,7 +121,7 @@
       });
     };
   }
-  KvmtoolService.$inject = ['$q', 'jolokia', 'kvmtoolFigures'];
+  KvmtoolService.$inject = ['$q', 'jolokia', 'rbacACLMBean', 'kvmtoolFigures'];
 
   angular.module('kvmtool-service', ['kvmtool-figures']).service('kvmtoolService', KvmtoolService);
 })();
