@@ -11,6 +11,7 @@ import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.Operation;
 
 /**
  * Decodes one REMOTE call, runs it on the driver, encodes the reply. Pure protocol translation: the
@@ -193,13 +194,15 @@ final class Dispatcher {
             }
             case Proc.CONNECT_DOMAIN_EVENT_DEREGISTER_ANY -> session.deregisterLegacy();
             case Proc.DOMAIN_OPEN_CONSOLE -> {
-                String name = domainBody(in).name();
+                DomainInfo d = domainBody(in);
                 String dev = in.readOptionalString();
                 int flags = in.readInt();
                 if (dev != null && !dev.isEmpty() && !dev.equals("console0") && !dev.equals("serial0")) {
                     throw new RpcException(ErrorCode.OPERATION_INVALID.libvirtCode(), "cannot find console device '" + dev + "'");
                 }
-                session.openConsole(call, name, (flags & CONSOLE_FORCE) != 0);
+                // refused before any stream is set up, by the driver's own table (which the driver checks again)
+                Operation.CONSOLE.check(d.state(), d.persistent(), d.name());
+                session.openConsole(call, d.name(), (flags & CONSOLE_FORCE) != 0);
             }
             default -> throw RpcException.noSupport("procedure " + proc);
         }
