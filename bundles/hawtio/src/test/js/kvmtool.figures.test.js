@@ -88,6 +88,29 @@ test('uptime as the table shows it', () => {
   assert.strictEqual(f.uptimeText(3601), '1h 0m 1s');
 });
 
+test('the row buttons: what AllowedOperations names and the user may invoke, in a fixed order', () => {
+  const all = () => true;
+  const running = {Name: 'a', State: 'running',
+    AllowedOperations: ['destroy', 'suspend', 'reboot', 'shutdown', 'setMemory', 'sendConsole', 'memoryStats']};
+  assert.deepStrictEqual(f.rowActions(running, all), ['shutdown', 'reboot', 'suspend', 'destroy'],
+    'only row operations, in the row\'s order, whatever the order of the attribute');
+  assert.deepStrictEqual(f.rowActions({AllowedOperations: ['start', 'undefine', 'setMemory']}, all), ['start', 'undefine']);
+  assert.deepStrictEqual(f.rowActions(running, (op) => op !== 'destroy'), ['shutdown', 'reboot', 'suspend'],
+    'the user\'s permission filters as well');
+  assert.deepStrictEqual(f.rowActions(running, () => false), [], 'a viewer: none');
+  assert.ok(f.stateAllows(running, 'sendConsole'));
+  assert.ok(!f.stateAllows(running, 'start'));
+});
+
+test('a domain without AllowedOperations (an older manager) offers no state action at all', () => {
+  const old = {Name: 'a', State: 'shutoff'};
+  assert.deepStrictEqual(f.rowActions(old, () => true), []);
+  assert.ok(!f.stateAllows(old, 'setMemory'));
+  assert.ok(!f.stateAllows({AllowedOperations: null}, 'start'));
+  assert.ok(!f.stateAllows({AllowedOperations: 'start'}, 'start'), 'not a list: nothing');
+  assert.ok(!f.stateAllows(undefined, 'start'), 'a domain not (yet) in the table');
+});
+
 test('Karaf\'s canInvoke answer as permissions; what it leaves out is not permitted', () => {
   const asked = {
     '': {mbean: 'kvmtool:type=Manager', operations: ['defineDomain']},

@@ -12,15 +12,7 @@
   var MIN_WINDOW_MS = 60 * 1000;
   var CHART = {w: 360, h: 100};
   var CONFIRM = {destroy: 'Destroy (power off) domain %s?',
-    undefine: 'Undefine domain %s? Its definition is removed.'};
-  /* The row buttons that make sense in each state (the driver refuses the others anyway). */
-  var VALID = {
-    running: ['shutdown', 'reboot', 'suspend', 'destroy'],
-    paused: ['resume', 'destroy'],
-    shutdown: ['destroy'],
-    shutoff: ['start', 'undefine']
-  };
-  var SETMEM_STATES = ['running', 'paused', 'shutoff'];
+    undefine: 'Undefine domain %s? Its definition is removed (a running domain goes on until it stops).'};
   var STATE_CLASS = {running: 'label-success', paused: 'label-warning', shutdown: 'label-info', shutoff: 'label-default'};
 
   function DashboardController($interval, $window, kvmtool, figures) {
@@ -150,13 +142,13 @@
       return !!(permissions[name] && permissions[name][op]);
     };
 
-    ctrl.actions = function (d) {
-      return (VALID[d.State] || []).filter(function (op) { return ctrl.permitted(d.Name, op); });
+    /* The user may invoke it and the domain's state allows it now. */
+    ctrl.can = function (name, op) {
+      return figures.stateAllows(ctrl.byName[name], op) && ctrl.permitted(name, op);
     };
 
-    ctrl.setMemValid = function () {
-      var d = ctrl.byName[ctrl.selected];
-      return d && SETMEM_STATES.indexOf(d.State) >= 0;
+    ctrl.actions = function (d) {
+      return figures.rowActions(d, function (op) { return ctrl.permitted(d.Name, op); });
     };
 
     ctrl.rows = function () {

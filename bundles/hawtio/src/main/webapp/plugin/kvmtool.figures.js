@@ -1,5 +1,5 @@
 /*
- * The kvmtool tab's pure functions: the CPU % rate, the memory and chart figures, the permissions and the
+ * The kvmtool tab's pure functions: the CPU % rate, the memory and chart figures, the row buttons and the
  * texts the table shows. No Jolokia and no AngularJS in here, so node tests them (src/test/js); in the page they
  * are the constant `kvmtoolFigures` of the module `kvmtool-figures`.
  */
@@ -7,6 +7,12 @@
   'use strict';
 
   var MIB = 1048576;
+
+  /*
+   * The row buttons, in the order they are shown. Which of them a domain offers now is its MBean's
+   * AllowedOperations (the driver's own list for its state); which the user may press is Karaf's answer.
+   */
+  var ROW_OPERATIONS = ['start', 'shutdown', 'reboot', 'suspend', 'resume', 'destroy', 'undefine'];
 
   /*
    * A domain's CPU reading for the CPU % rate: {pid, cpu, t}, or null when it has none (shut off, or no cgroup
@@ -85,6 +91,19 @@
   }
 
   /*
+   * Whether the domain's state allows the operation now: its AllowedOperations names it. A manager without
+   * that attribute (or a read that left it out) allows nothing, rather than the page guessing from the state.
+   */
+  function stateAllows(d, op) {
+    return !!d && Array.isArray(d.AllowedOperations) && d.AllowedOperations.indexOf(op) >= 0;
+  }
+
+  /* The buttons of a domain's row: allowed by its state and permitted(op) for the user. */
+  function rowActions(d, permitted) {
+    return ROW_OPERATIONS.filter(function (op) { return stateAllows(d, op) && permitted(op); });
+  }
+
+  /*
    * Karaf's answer to canInvoke(Map) ({objectName: {operation: {CanInvoke}}}) as {key: {operation: boolean}}
    * for the questions asked ({key: {mbean, operations}}). What the answer leaves out is not permitted.
    */
@@ -140,9 +159,9 @@
   }
 
   var figures = {
-    MIB: MIB, cpuReading: cpuReading, cpuPercent: cpuPercent, cpuStep: cpuStep,
+    MIB: MIB, ROW_OPERATIONS: ROW_OPERATIONS, cpuReading: cpuReading, cpuPercent: cpuPercent, cpuStep: cpuStep,
     memoryScaleMiB: memoryScaleMiB, cpuScale: cpuScale, chartPoints: chartPoints, usageText: usageText,
-    uptimeText: uptimeText, permissionsFrom: permissionsFrom,
+    uptimeText: uptimeText, stateAllows: stateAllows, rowActions: rowActions, permissionsFrom: permissionsFrom,
     permitAll: permitAll, errorText: errorText, defineError: defineError, tableRows: tableRows
   };
 

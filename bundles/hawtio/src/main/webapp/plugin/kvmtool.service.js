@@ -9,8 +9,8 @@
   var MANAGER = 'kvmtool:type=Manager';
   var DOMAINS = 'kvmtool:type=Domain,name=*';
   /* What the table needs of every domain; the selected domain is read in full. */
-  var ATTRIBUTES = ['Name', 'State', 'StateReason', 'Pid', 'Vcpus', 'CpuTimeNanos', 'MemoryUsageBytes',
-    'MemoryLimitBytes', 'MaxMemoryBytes', 'CurrentMemoryBytes', 'UptimeSeconds', 'Autostart', 'Persistent'];
+  var ATTRIBUTES = ['Name', 'State', 'StateReason', 'AllowedOperations', 'Pid', 'Vcpus', 'CpuTimeNanos',
+    'MemoryUsageBytes', 'MemoryLimitBytes', 'MaxMemoryBytes', 'CurrentMemoryBytes', 'UptimeSeconds', 'Autostart'];
   var MANAGER_ATTRIBUTES = ['Uri', 'HypervisorVersion', 'HypervisorAvailable'];
   /* Operations (and attribute writes, as setX) whose permission is asked, per domain. */
   var DOMAIN_OPERATIONS = ['start', 'shutdown', 'destroy', 'reboot', 'suspend', 'resume', 'setMemory', 'undefine',
