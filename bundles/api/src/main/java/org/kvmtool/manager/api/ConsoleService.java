@@ -34,9 +34,19 @@ public interface ConsoleService {
     /** A read-only subscriber to the output from now on. */
     AutoCloseable subscribe(String domain, ConsoleListener listener);
 
+    /** {@link #attach(String, boolean, int, ConsoleListener)} with no history: output from now on. */
+    default ConsoleAttachment attach(String domain, boolean force, ConsoleListener listener) {
+        return attach(domain, force, 0, listener);
+    }
+
     /**
      * An interactive session: output to {@code listener}, input through the returned attachment. Only one
-     * writer at a time: a second one is refused with OPERATION_INVALID unless {@code force}, which takes over.
+     * writer at a time: a second one is refused with OPERATION_INVALID unless {@code force}, which takes over
+     * as virsh console --force does: the session it displaces is detached and told
+     * ({@link ConsoleListener#displaced()}).
+     *
+     * @param historyBytes the listener's first output is the last {@code historyBytes} bytes of the console,
+     *                     then the output that follows them, nothing lost or repeated between the two
      */
-    ConsoleAttachment attach(String domain, boolean force, ConsoleListener listener);
+    ConsoleAttachment attach(String domain, boolean force, int historyBytes, ConsoleListener listener);
 }

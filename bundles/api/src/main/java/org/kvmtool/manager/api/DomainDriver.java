@@ -73,8 +73,16 @@ public interface DomainDriver {
     /** Sends text to the console (refused while an interactive session holds the console). */
     void sendConsole(String name, String text);
 
-    /** An interactive console session (see {@link ConsoleService#attach}); the domain must be active. */
-    ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener);
+    /** An interactive console session with no history; the domain must be active. */
+    default ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
+        return attachConsole(name, force, 0, listener);
+    }
+
+    /**
+     * An interactive console session (see {@link ConsoleService#attach(String, boolean, int, ConsoleListener)}):
+     * the last {@code historyBytes} of the console first, then the live output; the domain must be active.
+     */
+    ConsoleAttachment attachConsole(String name, boolean force, int historyBytes, ConsoleListener listener);
 
     /** Balloon statistics through lkvm's STAT, only on explicit request, with a timeout. */
     java.util.Map<String, Long> memoryStats(String name);

@@ -7,17 +7,23 @@ import org.kvmtool.manager.api.KvmtoolException;
 /** An interactive session: a reader like any other, plus the console's write slot while it holds it. */
 final class Attachment implements ConsoleAttachment {
     private final Console console;
-    private Subscriber output;
+    private volatile Subscriber output;
 
     Attachment(Console console) {
         this.console = console;
     }
 
     /** Joins the console: takes the writer slot first, so a refused session never sees any output. */
-    Attachment join(boolean force, Subscriber output) {
+    Attachment join(boolean force, int historyBytes, Subscriber output) {
+        this.output = output;
         console.takeWriter(this, force);
-        this.output = console.subscribe(output);
+        console.subscribe(output, historyBytes);
         return this;
+    }
+
+    /** Another session forced its way in: this one reads no more, and its listener is told. */
+    void displaced() {
+        console.displace(output);
     }
 
     @Override

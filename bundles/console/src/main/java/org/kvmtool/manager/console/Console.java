@@ -30,6 +30,8 @@ final class Console {
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private final AtomicReference<Attachment> writer = new AtomicReference<>();
     private final ReentrantLock writeLock = new ReentrantLock(); // one input at a time: no interleaving
+    /** Held while output goes into the ring and to the readers, so that a new reader's history joins it exactly. */
+    private final Object output = new Object();
     private ConsoleLog log; // drain thread only; null once it failed
     private int unflushed; // drain thread only: bytes received since the last flush()
     private volatile boolean ended;
@@ -66,16 +68,18 @@ final class Console {
     /** New output: into the ring now, into the log buffer and the readers' outboxes until {@link #flush()}. */
     void received(byte[] data) {
         unflushed += data.length;
-        ring.append(data);
+        synchronized (output) {
+            ring.append(data);
+            for (Subscriber s : subscribers) {
+                s.offer(data);
+            }
+        }
         if (log != null) {
             try {
                 log.append(data);
             } catch (IOException e) {
                 logFailed(e);
             }
-        }
-        for (Subscriber s : subscribers) {
-            s.offer(data);
         }
     }
 
@@ -134,12 +138,36 @@ final class Console {
     // ---- any thread ----
 
     Subscriber subscribe(Subscriber s) {
-        subscribers.add(s);
+        return subscribe(s, 0);
+    }
+
+    /**
+     * Adds a reader whose first output is the last {@code historyBytes} of the ring: taken under the same lock
+     * as the drain thread's appends, so the live output goes on exactly where the history stops.
+     */
+    Subscriber subscribe(Subscriber s, int historyBytes) {
+        synchronized (output) {
+            if (historyBytes > 0) {
+                byte[] history = ring.tail(historyBytes);
+                if (history.length > 0) {
+                    s.offer(history);
+                }
+            }
+            subscribers.add(s);
+        }
         if (ended) { // lost the race with ended(): the subscriber is told, like the others
             subscribers.remove(s);
             s.end();
+        } else {
+            s.publish(); // the history now, not at the next output
         }
         return s;
+    }
+
+    /** A reader displaced by a forced takeover: removed, and told after the output already queued for it. */
+    void displace(Subscriber s) {
+        subscribers.remove(s);
+        s.displace();
     }
 
     void unsubscribe(Subscriber s) {
@@ -147,10 +175,16 @@ final class Console {
         s.cancel();
     }
 
-    /** Takes the writer slot: refused while another session holds it, unless {@code force}. */
+    /**
+     * Takes the writer slot: refused while another session holds it, unless {@code force}, which detaches
+     * that session and tells it, as libvirt aborts the stream of the console a forced open takes over.
+     */
     void takeWriter(Attachment session, boolean force) {
         if (force) {
-            writer.set(session);
+            Attachment previous = writer.getAndSet(session);
+            if (previous != null && previous != session) {
+                previous.displaced();
+            }
         } else if (!writer.compareAndSet(null, session)) {
             throw inUse();
         }

@@ -288,9 +288,9 @@ public final class ConsoleServiceImpl implements ConsoleService {
     }
 
     @Override
-    public ConsoleAttachment attach(String domain, boolean force, ConsoleListener listener) {
+    public ConsoleAttachment attach(String domain, boolean force, int historyBytes, ConsoleListener listener) {
         Console c = live(domain);
-        return new Attachment(c).join(force, subscriber(domain, listener));
+        return new Attachment(c).join(force, historyBytes, subscriber(domain, listener));
     }
 
     private Subscriber subscriber(String domain, ConsoleListener listener) {

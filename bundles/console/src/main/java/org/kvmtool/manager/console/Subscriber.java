@@ -25,6 +25,7 @@ final class Subscriber implements Runnable {
     private long queued;
     private boolean scheduled;
     private boolean ending;
+    private boolean displaced; // ending because a forced attach took the console: tell displaced(), not closed()
     private boolean closedSent;
     private boolean cancelled;
 
@@ -72,11 +73,21 @@ final class Subscriber implements Runnable {
 
     /** The console ended: the listener gets closed() after the output already queued. Idempotent. */
     void end() {
+        end(false);
+    }
+
+    /** Another session took the console over: displaced() after the output already queued, then nothing. */
+    void displace() {
+        end(true);
+    }
+
+    private void end(boolean displace) {
         synchronized (this) {
             if (ending || cancelled) {
                 return;
             }
             ending = true;
+            displaced = displace;
             if (!schedule()) {
                 return;
             }
@@ -127,7 +138,9 @@ final class Subscriber implements Runnable {
                 }
             }
             try {
-                if (chunk == null) {
+                if (chunk == null && displaced) {
+                    listener.displaced();
+                } else if (chunk == null) {
                     listener.closed();
                 } else {
                     listener.output(chunk);

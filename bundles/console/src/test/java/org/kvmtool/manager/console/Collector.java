@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 class Collector implements ConsoleListener {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final CountDownLatch displaced = new CountDownLatch(1);
 
     @Override
     public synchronized void output(byte[] data) {
@@ -22,6 +23,15 @@ class Collector implements ConsoleListener {
     @Override
     public void closed() {
         closed.countDown();
+    }
+
+    @Override
+    public void displaced() {
+        displaced.countDown();
+    }
+
+    boolean awaitDisplaced(Duration timeout) throws InterruptedException {
+        return displaced.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     synchronized byte[] bytes() {

@@ -417,13 +417,16 @@ class ConsoleServiceTest {
         cleanup.add(b);
         assertTrue(b.isWriter());
         assertFalse(a.isWriter());
+        // as virsh console --force: the displaced session is told and detached, not left reading
+        assertTrue(ca.awaitDisplaced(WAIT), "the displaced session is told");
+        assertFalse(ca.isClosed(), "displaced, not closed: the console goes on");
         KvmtoolException taken = assertThrows(KvmtoolException.class, () -> a.write(ascii("x")));
         assertEquals(ErrorCode.OPERATION_INVALID, taken.code());
 
         b.write(ascii("from-b"));
         assertTrue(cb.await("from-b", WAIT));
-        assertTrue(ca.await("from-a from-b", WAIT), "the old session still reads: " + ca.text());
         assertFalse(cb.text().contains("from-a"), "a session sees output from its attach on");
+        assertFalse(ca.text().contains("from-b"), "the displaced session reads no more: " + ca.text());
 
         a.close(); // closing the displaced session must not free b's slot
         assertTrue(b.isWriter());
@@ -432,6 +435,29 @@ class ConsoleServiceTest {
         consoles.write("w", ascii("free"));
         await("echo after the slot is free", () -> tailText(consoles, "w").endsWith("free"), WAIT);
         assertFalse(ca.text().contains("free"), "a detached session gets no more output");
+    }
+
+    @Test
+    void attachWithHistoryJoinsTheLiveOutputLosingAndRepeatingNothing() throws Exception {
+        int n = 16 << 20;
+        int history = 16 * 1024;
+        ConsoleServiceImpl consoles = service(DEFAULTS);
+        Guest g = guest(consoles, "--flood", Integer.toString(n));
+        consoles.open("j", g.slavePath, g.pid(), tmp.resolve("j.log").toString(), 0);
+        await("banner", () -> tailText(consoles, "j").contains(FakeGuest.BANNER), WAIT);
+        consoles.write("j", ascii("f"));
+        await("the flood under way", () -> tailText(consoles, "j").contains(FakeGuest.FLOOD_BEGIN), WAIT);
+        Collector joined = new Collector();
+        ConsoleAttachment session = consoles.attach("j", false, history, joined);
+        cleanup.add(session);
+
+        assertTrue(joined.await(FakeGuest.FLOOD_END, Duration.ofSeconds(60)), "the flood's end arrives");
+        byte[] stream = FakeGuest.floodStream(n);
+        byte[] got = joined.bytes();
+        assertTrue(got.length > history, "attached while the flood ran: " + got.length + " bytes");
+        // history and live output are one contiguous end of the stream: a byte lost or repeated at the
+        // junction would shift the numbered lines
+        assertSameBytes(Arrays.copyOfRange(stream, stream.length - got.length, stream.length), got);
     }
 
     @Test

@@ -427,9 +427,9 @@ public final class KvmtoolDriver implements DomainDriver {
     }
 
     @Override
-    public ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
+    public ConsoleAttachment attachConsole(String name, boolean force, int historyBytes, ConsoleListener listener) {
         require(registry.get(name), Operation.CONSOLE);
-        return s.console().attach(name, force, listener);
+        return s.console().attach(name, force, historyBytes, listener);
     }
 
     @Override

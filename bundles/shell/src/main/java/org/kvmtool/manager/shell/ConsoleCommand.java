@@ -48,6 +48,14 @@ public class ConsoleCommand extends OptionsAfterDomainAction {
             public void closed() {
                 ended.countDown();
             }
+
+            @Override
+            public void displaced() {
+                console.println();
+                console.println("Disconnected: another session took the console over (--force)");
+                console.flush();
+                ended.countDown();
+            }
         };
         Terminal terminal = session.getTerminal();
         boolean echo = terminal != null && terminal.isEchoEnabled();

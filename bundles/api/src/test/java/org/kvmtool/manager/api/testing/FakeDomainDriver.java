@@ -285,9 +285,13 @@ public final class FakeDomainDriver implements DomainDriver {
     }
 
     @Override
-    public synchronized ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
+    public synchronized ConsoleAttachment attachConsole(String name, boolean force, int historyBytes,
+                                                        ConsoleListener listener) {
         Domain d = admitted(name, Operation.CONSOLE);
         d.console = listener;
+        if (historyBytes > 0) {
+            listener.output(consoleLog(name, historyBytes).getBytes(StandardCharsets.UTF_8));
+        }
         listener.output(("[fake kvmtool console of " + name + "]\r\n").getBytes(StandardCharsets.US_ASCII));
         return new ConsoleAttachment() {
             @Override

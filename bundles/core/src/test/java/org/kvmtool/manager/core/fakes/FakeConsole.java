@@ -130,7 +130,7 @@ public final class FakeConsole implements ConsoleService {
     }
 
     @Override
-    public ConsoleAttachment attach(String domain, boolean force, ConsoleListener listener) {
+    public ConsoleAttachment attach(String domain, boolean force, int historyBytes, ConsoleListener listener) {
         throw new KvmtoolException(ErrorCode.NO_SUPPORT, "not in the fake");
     }
 }
