@@ -6,8 +6,6 @@ import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
-import javax.management.InstanceAlreadyExistsException;
-import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -15,6 +13,7 @@ import javax.management.StandardMBean;
 import javax.security.auth.Subject;
 
 import org.kvmtool.manager.api.DomainDriver;
+import org.kvmtool.manager.hawtio.MBeans;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -95,14 +94,7 @@ public final class ConsoleDoor implements WebConsoleMBean {
         this.logins = new JaasLogin(config.realm());
         this.acl = new ConsoleAcl(server, config.security_mbean());
         this.name = new ObjectName(OBJECT_NAME);
-        StandardMBean mbean = new StandardMBean(this, WebConsoleMBean.class);
-        try {
-            server.registerMBean(mbean, name);
-        } catch (InstanceAlreadyExistsException e) {
-            // left behind by an earlier instance that was not deactivated cleanly
-            server.unregisterMBean(name);
-            server.registerMBean(mbean, name);
-        }
+        MBeans.register(server, new StandardMBean(this, WebConsoleMBean.class), name);
     }
 
     static Path policyFile(String configured, String karafEtc) {
@@ -114,11 +106,7 @@ public final class ConsoleDoor implements WebConsoleMBean {
 
     @Deactivate
     public void close() throws JMException {
-        try {
-            server.unregisterMBean(name);
-        } catch (InstanceNotFoundException e) {
-            // already gone
-        }
+        MBeans.unregister(server, name);
     }
 
     // ---- kvmtool:type=WebConsole

@@ -9,11 +9,10 @@ import java.util.function.Consumer;
  * readers on a couple of shared delivery threads that must never block, so output is only queued here; what
  * waits is bounded ({@code limit} bytes), and a browser that falls that far behind is let go ({@code overflow})
  * instead of holding the output in memory. The guest is never held up either way: the console service drains
- * it, and its log keeps everything. Queued chunks are joined into sends of up to 64 KiB.
+ * it, and its log keeps everything. Each chunk is one frame: the console service already joins what queued up
+ * for a reader into calls of up to 64 KiB.
  */
 final class Outbox {
-    static final int MAX_SEND = 64 * 1024;
-
     /** An asynchronous binary send; {@code done} gets null on success, else the failure. */
     interface Sink {
         void send(ByteBuffer data, Consumer<Throwable> done);
@@ -94,8 +93,7 @@ final class Outbox {
 
     /**
      * Sends the next chunk, or runs the finisher once the queue is empty. A completion that comes back on the
-     * caller's thread recurses; at most limit / 64 KiB + 1 levels, as each send takes all that is queued up to
-     * 64 KiB.
+     * caller's thread recurses, once per chunk queued meanwhile.
      */
     private void pump() {
         byte[] chunk;
@@ -131,28 +129,8 @@ final class Outbox {
     }
 
     private byte[] take() {
-        byte[] first = queue.poll();
-        int len = first.length;
-        int count = 1;
-        for (byte[] next : queue) {
-            if (len + next.length > MAX_SEND) {
-                break;
-            }
-            len += next.length;
-            count++;
-        }
-        byte[] joined = first;
-        if (count > 1) {
-            joined = new byte[len];
-            System.arraycopy(first, 0, joined, 0, first.length);
-            int at = first.length;
-            for (int i = 1; i < count; i++) {
-                byte[] next = queue.poll();
-                System.arraycopy(next, 0, joined, at, next.length);
-                at += next.length;
-            }
-        }
-        queued -= len;
-        return joined;
+        byte[] next = queue.poll();
+        queued -= next.length;
+        return next;
     }
 }
