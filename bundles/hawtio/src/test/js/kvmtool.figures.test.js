@@ -150,3 +150,23 @@ test('the table: filtered by name or state, sorted by a column then by name, rev
   assert.deepStrictEqual(names(f.tableRows(domains, 'et', 'Name', false)), ['beta']);
   assert.deepStrictEqual(names(domains), ['beta', 'alpha', 'gamma'], 'the list itself is left as it was');
 });
+
+test('the console socket: the page\'s host, ws or wss as the page, the name and ticket escaped, force on request', () => {
+  const http = {protocol: 'http:', host: '127.0.0.1:8181'};
+  assert.strictEqual(f.consoleUrl(http, '/kvmtool', 'vm-1.a', 'Ab_9-x', false),
+    'ws://127.0.0.1:8181/kvmtool/console/vm-1.a?ticket=Ab_9-x');
+  assert.strictEqual(f.consoleUrl({protocol: 'https:', host: 'h:8443'}, '/kvmtool', 'vm', 't', true),
+    'wss://h:8443/kvmtool/console/vm?ticket=t&force=1');
+  assert.strictEqual(f.consoleUrl(http, '/kvmtool', 'a b', 'x+y/z', false),
+    'ws://127.0.0.1:8181/kvmtool/console/a%20b?ticket=x%2By%2Fz');
+});
+
+test('the console socket\'s endings: the server\'s close codes, and the browser\'s own for a failure', () => {
+  assert.strictEqual(f.consoleEnd(1000, '').status, 'detached');
+  assert.strictEqual(f.consoleEnd(4000, 'the console of \'vm\' ended').status, 'ended');
+  assert.deepStrictEqual(f.consoleEnd(4001, 'x').status, 'taken');
+  assert.match(f.consoleEnd(4001, 'x').text, /took the console over/);
+  assert.strictEqual(f.consoleEnd(4002, 'x').status, 'in-use');
+  assert.deepStrictEqual(f.consoleEnd(4003, 'domain is not running'), {status: 'failed', text: 'domain is not running'});
+  assert.match(f.consoleEnd(1006, '').text, /failed or was refused\.$/);
+});

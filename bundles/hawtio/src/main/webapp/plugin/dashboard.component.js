@@ -1,7 +1,8 @@
 /*
  * <kvmtool-dashboard>: every domain at a glance, refreshed every 2 s by ONE Jolokia bulk request (started only
  * once the previous one answered), the buttons its state allows and the user may press, a domain panel with its
- * attributes, CPU and memory charts, the console and the definition, and a define dialog. Its template is
+ * attributes, CPU and memory charts, the console (a terminal, kvmtool.terminal.js, while the domain runs) and
+ * the definition, and a define dialog. Its template is
  * dashboard.html, served beside this script and put into $templateCache by loadTemplate below.
  */
 (function () {
@@ -56,7 +57,9 @@
       }
       inFlight = true;
       var selected = ctrl.selected;
-      kvmtool.refresh(selected, selected && ctrl.permitted(selected, 'consoleLog')).then(function (r) {
+      /* the log of a console only while no terminal shows it */
+      var withLog = selected && ctrl.permitted(selected, 'consoleLog') && !ctrl.can(selected, 'sendConsole');
+      kvmtool.refresh(selected, withLog).then(function (r) {
         if (r.domainsError) {
           ctrl.error = refreshError = r.domainsError;
         } else if (ctrl.error && ctrl.error === refreshError) {
@@ -227,12 +230,6 @@
       act(name, kvmtool.write(name, 'Autostart', !ctrl.byName[name].Autostart));
     };
 
-    ctrl.send = function () {
-      var text = (ctrl.input || '') + '\r';
-      ctrl.input = '';
-      act(ctrl.selected, kvmtool.exec(ctrl.selected, 'sendConsole(java.lang.String)', [text]));
-    };
-
     ctrl.openDefine = function () {
       ctrl.defineOpen = true;
       ctrl.defineError = null;
@@ -325,7 +322,7 @@
   }
   loadTemplate.$inject = ['$http', '$templateCache', '$log', 'kvmtoolBase'];
 
-  angular.module('kvmtool-dashboard', ['kvmtool-figures', 'kvmtool-service'])
+  angular.module('kvmtool-dashboard', ['kvmtool-figures', 'kvmtool-service', 'kvmtool-terminal'])
     .component('kvmtoolDashboard', {
       /* kvmtoolBase: where this bundle serves the plugin's files (the module kvmtool, kvmtool.module.js) */
       templateUrl: ['kvmtoolBase', function (base) { return base + 'dashboard.html'; }],

@@ -1,6 +1,6 @@
 /*
- * The kvmtool tab's pure functions: the CPU % rate, the memory and chart figures, the row buttons and the
- * texts the table shows. No Jolokia and no AngularJS in here, so node tests them (src/test/js); in the page they
+ * The kvmtool tab's pure functions: the CPU % rate, the memory and chart figures, the row buttons, the
+ * texts the table shows and the console socket's address and endings. No Jolokia and no AngularJS in here, so node tests them (src/test/js); in the page they
  * are the constant `kvmtoolFigures` of the module `kvmtool-figures`.
  */
 (function () {
@@ -158,11 +158,47 @@
     return rows;
   }
 
+  /*
+   * The WebSocket of a domain's console (the bundle's ConsoleServlet): on the page's own host, ws or wss as the
+   * page is http or https, with the one-time ticket from kvmtool:type=WebConsole; force takes the console over
+   * from whoever holds it, as virsh console --force does.
+   */
+  function consoleUrl(location, context, name, ticket, force) {
+    var scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    return scheme + location.host + context + '/console/' + encodeURIComponent(name)
+      + '?ticket=' + encodeURIComponent(ticket) + (force ? '&force=1' : '');
+  }
+
+  /*
+   * What the end of a console socket means, from its close code (the bundle's CloseCodes; 1006 is the browser's
+   * own for a connection that failed, a refused handshake included): {status, text}. The status drives the
+   * terminal's bar: 'in-use' and 'taken' offer to take the console over.
+   */
+  function consoleEnd(code, reason) {
+    switch (code) {
+      case 1000:
+      case 1001:
+        return {status: 'detached', text: 'Detached.'};
+      case 4000:
+        return {status: 'ended', text: 'The console ended: the guest stopped.'};
+      case 4001:
+        return {status: 'taken', text: 'Another session took the console over (force). This terminal is detached.'};
+      case 4002:
+        return {status: 'in-use', text: 'Another session holds the console (virsh console, kvmtool:console or another browser).'};
+      case 4003:
+      case 4004:
+        return {status: 'failed', text: reason || 'The console cannot be attached.'};
+      default:
+        return {status: 'failed', text: 'The console connection failed or was refused' + (reason ? ': ' + reason : '.')};
+    }
+  }
+
   var figures = {
     MIB: MIB, ROW_OPERATIONS: ROW_OPERATIONS, cpuReading: cpuReading, cpuPercent: cpuPercent, cpuStep: cpuStep,
     memoryScaleMiB: memoryScaleMiB, cpuScale: cpuScale, chartPoints: chartPoints, usageText: usageText,
     uptimeText: uptimeText, stateAllows: stateAllows, rowActions: rowActions, permissionsFrom: permissionsFrom,
-    permitAll: permitAll, errorText: errorText, defineError: defineError, tableRows: tableRows
+    permitAll: permitAll, errorText: errorText, defineError: defineError, tableRows: tableRows,
+    consoleUrl: consoleUrl, consoleEnd: consoleEnd
   };
 
   if (typeof module === 'object' && module.exports) {

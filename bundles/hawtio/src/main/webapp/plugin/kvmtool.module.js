@@ -1,14 +1,16 @@
 /*
  * The kvmtool tab for Hawtio 2: the module `kvmtool`, which Hawtio's plugin loader bootstraps with its own.
- * Hawtio loads the scripts HawtioPlugin.getScripts() names (kvmtool.figures.js, kvmtool.service.js,
- * dashboard.component.js, this file) from this bundle's web context; each registers a module of its own, so
- * their order does not matter. Plain AngularJS, as hawtio-core loads it: no build.
+ * Hawtio loads the scripts HawtioPlugin.getScripts() names (vendor/xterm.js, kvmtool.figures.js,
+ * kvmtool.service.js, kvmtool.terminal.js, dashboard.component.js, this file) from this bundle's web context;
+ * each of ours registers a module of its own, so their order does not matter. Plain AngularJS, as hawtio-core
+ * loads it; xterm.js comes from the npm registry at build time (bundles/hawtio/package-lock.json).
  */
 (function () {
   'use strict';
 
   /* This bundle's web context, as the plugin MBean (hawtio:type=plugin,name=kvmtool) told Hawtio's loader. */
-  var base = hawtioPluginLoader.getPlugins().kvmtool.Context + '/plugin/';
+  var context = hawtioPluginLoader.getPlugins().kvmtool.Context;
+  var base = context + '/plugin/';
 
   function addTab(mainNavService, workspace) {
     mainNavService.addItem({
@@ -23,12 +25,16 @@
 
   angular.module('kvmtool', ['kvmtool-dashboard'])
     .constant('kvmtoolBase', base)
+    .constant('kvmtoolContext', context)
     .run(addTab);
 
-  var style = document.createElement('link');
-  style.rel = 'stylesheet';
-  style.href = base + 'kvmtool.css';
-  document.head.appendChild(style);
+  /* xterm.js's own style (plugin/vendor/xterm.css, from the npm registry with xterm.js), then ours */
+  ['vendor/xterm.css', 'kvmtool.css'].forEach(function (file) {
+    var style = document.createElement('link');
+    style.rel = 'stylesheet';
+    style.href = base + file;
+    document.head.appendChild(style);
+  });
 
   hawtioPluginLoader.addModule('kvmtool');
 })();

@@ -7,6 +7,7 @@
   'use strict';
 
   var MANAGER = 'kvmtool:type=Manager';
+  var WEB_CONSOLE = 'kvmtool:type=WebConsole';
   var DOMAINS = 'kvmtool:type=Domain,name=*';
   /* What the table needs of every domain; the selected domain is read in full. */
   var ATTRIBUTES = ['Name', 'State', 'StateReason', 'AllowedOperations', 'Pid', 'Vcpus', 'CpuTimeNanos',
@@ -94,6 +95,14 @@
 
     this.write = function (name, attribute, value) {
       return call({type: 'write', mbean: domainMBean(name), attribute: attribute, value: value});
+    };
+
+    /*
+     * A one-time ticket for the WebSocket of a domain's console, issued to the user this Jolokia request runs as
+     * (Hawtio's session): the terminal presents it instead of a password.
+     */
+    this.consoleTicket = function (name) {
+      return call({type: 'exec', mbean: WEB_CONSOLE, operation: 'ticket(java.lang.String)', arguments: [name]});
     };
 
     /* Defines a domain from its XML; resolves with its name. */

@@ -1,7 +1,5 @@
 package org.kvmtool.manager.hawtio;
 
-import javax.management.InstanceAlreadyExistsException;
-import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -18,8 +16,10 @@ import org.osgi.service.component.annotations.Reference;
 @Component(service = {})
 public class HawtioPlugin implements HawtioPluginMBean {
     static final String OBJECT_NAME = "hawtio:type=plugin,name=kvmtool";
-    static final String[] SCRIPTS = {"plugin/kvmtool.figures.js", "plugin/kvmtool.service.js",
-        "plugin/dashboard.component.js", "plugin/kvmtool.module.js"};
+    /** xterm.js first: it defines the global Terminal the terminal directive uses (not an AngularJS module). */
+    static final String[] SCRIPTS = {"plugin/vendor/xterm.js", "plugin/kvmtool.figures.js",
+        "plugin/kvmtool.service.js", "plugin/kvmtool.terminal.js", "plugin/dashboard.component.js",
+        "plugin/kvmtool.module.js"};
 
     private final MBeanServer server;
     private final ObjectName name;
@@ -28,22 +28,12 @@ public class HawtioPlugin implements HawtioPluginMBean {
     public HawtioPlugin(@Reference MBeanServer server) throws JMException {
         this.server = server;
         this.name = new ObjectName(OBJECT_NAME);
-        try {
-            server.registerMBean(this, name);
-        } catch (InstanceAlreadyExistsException e) {
-            // left behind by an earlier instance of this bundle that was not deactivated cleanly
-            server.unregisterMBean(name);
-            server.registerMBean(this, name);
-        }
+        MBeans.register(server, this, name);
     }
 
     @Deactivate
     public void close() throws JMException {
-        try {
-            server.unregisterMBean(name);
-        } catch (InstanceNotFoundException e) {
-            // already gone
-        }
+        MBeans.unregister(server, name);
     }
 
     @Override
@@ -63,7 +53,8 @@ public class HawtioPlugin implements HawtioPluginMBean {
 
     /**
      * Loaded by Hawtio in this order, each from the web context. The template (plugin/dashboard.html) and the
-     * style (plugin/kvmtool.css) are no scripts: the component and the module fetch them from the same place.
+     * styles (plugin/kvmtool.css, plugin/vendor/xterm.css) are no scripts: the component and the module fetch
+     * them from the same place.
      */
     @Override
     public String[] getScripts() {

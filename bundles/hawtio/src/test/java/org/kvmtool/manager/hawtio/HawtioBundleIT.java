@@ -37,7 +37,12 @@ class HawtioBundleIT {
             for (String file : files) {
                 assertNotNull(bundle.getEntry(file), file + " at the root of the web context");
             }
+            for (String library : List.of("plugin/vendor/xterm.js", "plugin/vendor/xterm.css", "plugin/vendor/xterm.LICENSE")) {
+                assertNotNull(bundle.getEntry(library), library + ", from the npm registry at build time");
+            }
+            assertNotNull(bundle.getEntry("WEB-INF/web.xml"), "the console WebSocket's servlet");
             assertNotNull(bundle.getEntry("WEB-INF/classes/org/kvmtool/manager/hawtio/HawtioPlugin.class"));
+            assertNotNull(bundle.getEntry("WEB-INF/classes/org/kvmtool/manager/hawtio/console/ConsoleServlet.class"));
             assertNull(bundle.getEntry("org/kvmtool/manager/hawtio/HawtioPlugin.class"), "no class at the served root");
         }
     }

@@ -52,9 +52,10 @@ class HawtioPluginTest {
     }
 
     /**
-     * Hawtio loads exactly the announced scripts: each of them registers an AngularJS module, every module one
+     * Hawtio loads exactly the announced scripts: each of ours registers an AngularJS module, every module one
      * depends on is registered by an announced script (a file left out of getScripts() would break the tab at
-     * bootstrap), and the module `kvmtool` is handed to Hawtio's loader.
+     * bootstrap), and the module `kvmtool` is handed to Hawtio's loader. The libraries of plugin/vendor/ come
+     * from the npm registry at build time (target/webapp): announced first, and there after the build.
      */
     @Test
     void theAnnouncedScriptsRegisterEveryModuleTheTabNeeds() throws Exception {
@@ -64,8 +65,15 @@ class HawtioPluginTest {
             files = list.map(p -> webapp.relativize(p).toString()).filter(f -> f.endsWith(".js")).collect(Collectors.toSet());
         }
         HawtioPlugin plugin = new HawtioPlugin(server);
-        List<String> scripts = List.of(plugin.getScripts());
+        List<String> announced = List.of(plugin.getScripts());
         plugin.close();
+        List<String> vendor = announced.stream().filter(s -> s.startsWith("plugin/vendor/")).toList();
+        assertEquals(List.of("plugin/vendor/xterm.js"), vendor);
+        assertEquals(vendor, announced.subList(0, vendor.size()), "the libraries load before our scripts");
+        for (String library : vendor) {
+            assertTrue(Files.isRegularFile(Path.of("target/webapp").resolve(library)), library + " is built");
+        }
+        List<String> scripts = announced.subList(vendor.size(), announced.size());
         assertEquals(files, Set.copyOf(scripts), "every script of plugin/ is announced, and only those");
 
         Map<String, List<String>> modules = new HashMap<>();
@@ -82,9 +90,10 @@ class HawtioPluginTest {
         modules.forEach((module, needs) -> needs.forEach(n ->
                 assertTrue(modules.containsKey(n), module + " needs " + n + ", which no announced script registers")));
         assertTrue(all.contains("hawtioPluginLoader.addModule('kvmtool')"));
-        for (String served : List.of("dashboard.html", "kvmtool.css")) {
+        for (String served : List.of("dashboard.html", "kvmtool.css", "vendor/xterm.css")) {
             assertTrue(all.contains("'" + served + "'"), "a script loads " + served);
-            assertTrue(Files.isRegularFile(webapp.resolve("plugin").resolve(served)), served + " is served beside them");
+            assertTrue(Files.isRegularFile(webapp.resolve("plugin").resolve(served))
+                    || Files.isRegularFile(Path.of("target/webapp/plugin").resolve(served)), served + " is served beside them");
         }
     }
 
