@@ -2,7 +2,8 @@
 #
 # Regenerates the README's screenshots in docs/screenshots/ from the real thing:
 #  - Hawtio's kvmtool tab in headless Chromium: the browser tests' own scenarios
-#    (itests/karaf/src/test/browser/hawtio-dashboard.mjs, as admin, then as viewer);
+#    (itests/karaf/src/test/browser/hawtio-dashboard.mjs, as admin, then as viewer; hawtio-terminal.mjs, the
+#    console's terminal, as admin, then as viewer);
 #  - the JDK's JConsole under Xvfb, logged in to Karaf's RMI connector as admin (credentials typed into its
 #    New Connection dialog with xdotool), on the MBeans tab: kvmtool > Domain > alpha > Attributes.
 #
@@ -130,14 +131,20 @@ done
 
 say "Hawtio in headless Chromium (the browser tests' scenarios)"
 mkdir -p "$work/browser" "$out"
-cp "$browser_src"/package.json "$browser_src"/package-lock.json "$browser_src"/hawtio-dashboard.mjs "$work/browser/"
+cp "$browser_src"/package.json "$browser_src"/package-lock.json "$browser_src"/common.mjs \
+    "$browser_src"/hawtio-dashboard.mjs "$browser_src"/hawtio-terminal.mjs "$work/browser/"
 (cd "$work/browser" && npm ci --no-audit --no-fund --loglevel=error)
-run_scenario() {
-    (cd "$work/browser" && KVMTOOL_BASE_URL=$base KVMTOOL_USER=$1 KVMTOOL_PASSWORD=$2 KVMTOOL_SCREENSHOTS=$out \
-        KVMTOOL_CHART_SECONDS=$chart_seconds KVMTOOL_CHROMIUM=$chromium node hawtio-dashboard.mjs "$3")
+run_scenario() {   # run_scenario SCRIPT USER PASSWORD SCENARIO
+    (cd "$work/browser" && KVMTOOL_BASE_URL=$base KVMTOOL_USER=$2 KVMTOOL_PASSWORD=$3 KVMTOOL_SCREENSHOTS=$out \
+        KVMTOOL_VIEWER_PASSWORD=$viewer_password KVMTOOL_CHART_SECONDS=$chart_seconds KVMTOOL_CHROMIUM=$chromium \
+        node "$1" "$4")
 }
-run_scenario admin "$admin_password" admin
-run_scenario viewer "$viewer_password" viewer
+run_scenario hawtio-dashboard.mjs admin "$admin_password" admin
+run_scenario hawtio-dashboard.mjs viewer "$viewer_password" viewer
+# the terminal's admin scenario starts alpha (shut off by the dashboard's) and leaves it running for the viewer's
+run_scenario hawtio-terminal.mjs admin "$admin_password" admin
+run_scenario hawtio-terminal.mjs viewer "$viewer_password" viewer
+jolokia '{"type":"exec","mbean":"kvmtool:type=Domain,name=alpha","operation":"destroy()"}' | grep -q '"status":200' || die "destroying alpha failed"
 
 say "JConsole under Xvfb"
 jolokia '{"type":"exec","mbean":"kvmtool:type=Domain,name=alpha","operation":"start()"}' | grep -q '"status":200' || die "starting alpha failed"

@@ -10,45 +10,14 @@
 // check prints a line, a failure prints what was expected and what the page showed.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { T, env, log, step, launch, screenshot as shoot, scrollToTop as toTop, login as logIn, run } from './common.mjs';
 
 const scenario = process.argv[2];
-const base = required('KVMTOOL_BASE_URL');
-const user = required('KVMTOOL_USER');
-const password = required('KVMTOOL_PASSWORD');
-const shots = process.env.KVMTOOL_SCREENSHOTS || '';
+const { base, user, password } = env;
 const chartSeconds = Number(process.env.KVMTOOL_CHART_SECONDS || '10');
 const DOMAINS_PATTERN = 'kvmtool:type=Domain,name=*';
-const T = { boot: 120_000, state: 60_000, ui: 30_000 };
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`environment variable ${name} is not set`);
-  }
-  return value;
-}
-
-const started = Date.now();
-function log(text) {
-  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${text}`);
-}
-
-async function step(name, fn) {
-  log(`STEP ${name}`);
-  await fn();
-  log(`  ok ${name}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.KVMTOOL_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // stack.md: this machine's closed network refuses Chromium's own background connections
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
 
@@ -63,29 +32,9 @@ const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 page.on('dialog', (d) => d.accept());   // "Destroy domain alpha?" and the like
 
-async function screenshot(name, locator) {
-  if (!shots) {
-    return;
-  }
-  fs.mkdirSync(shots, { recursive: true });
-  const file = path.join(shots, name);
-  if (locator) {
-    await locator.screenshot({ path: file });
-  } else {
-    await page.screenshot({ path: file });
-  }
-  log(`  screenshot ${file} (${fs.statSync(file).size} bytes)`);
-}
-
-// Hawtio scrolls its main area, not the window: bring the top of the tab back into view.
-async function scrollToTop() {
-  await page.evaluate(() => {
-    for (let el = document.querySelector('.kvmtool'); el; el = el.parentElement) {
-      el.scrollTop = 0;
-    }
-    window.scrollTo(0, 0);
-  });
-}
+const screenshot = (name, locator) => shoot(page, name, locator);
+const scrollToTop = () => toTop(page);
+const login = () => logIn(page);
 
 function row(name) {
   return page.locator(`tr.kvmtool-row[data-domain="${name}"]`);
@@ -108,16 +57,6 @@ async function allowedOperations() {
   const cell = page.locator('.kvmtool-attributes tr[data-attribute="AllowedOperations"] td');
   await cell.waitFor({ timeout: T.ui });
   return (await cell.textContent()).trim().replace(/^\[|\]$/g, '').split(/,\s*/).filter((op) => op);
-}
-
-async function login() {
-  await page.goto(`${base}/hawtio/`, { timeout: T.boot });
-  await page.getByLabel('Username').fill(user, { timeout: T.boot });
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  // the tab appears once Hawtio has loaded the JMX tree and found the kvmtool domain in it
-  await page.getByRole('link', { name: 'kvmtool', exact: true }).click({ timeout: T.boot });
-  await page.waitForSelector('tr.kvmtool-row', { timeout: T.ui });
 }
 
 // The refresh requests of the table: the POSTs whose body holds the pattern read of every domain.
@@ -200,10 +139,10 @@ async function adminScenario() {
     await page.click('th.kvmtool-col-Name');
   });
 
-  await step('open alpha: attributes, charts, the console shows the guest banner, dumpxml', async () => {
+  await step('open alpha: attributes, charts, the console\'s terminal shows the guest banner, dumpxml', async () => {
     await row('alpha').locator('.kvmtool-name').click();
     await page.waitForSelector('.kvmtool-detail', { timeout: T.ui });
-    await page.waitForFunction(() => (document.querySelector('.kvmtool-console')?.textContent || '').includes('GUEST READY'),
+    await page.waitForFunction(() => (document.querySelector('.kvmtool-terminal-screen')?.textContent || '').includes('GUEST READY'),
       null, { timeout: T.ui });
     await page.waitForFunction(() => (document.querySelector('.kvmtool-xml')?.textContent || '').includes('<name>alpha</name>'),
       null, { timeout: T.ui });
@@ -219,20 +158,23 @@ async function adminScenario() {
       assert.ok(allowed.includes(op), `${op} is shown, so AllowedOperations names it: ${allowed}`);
     }
     assert.ok(!allowed.includes('start'), `a running domain does not allow start: ${allowed}`);
-    assert.ok(allowed.includes('sendConsole'), 'the console box is there because sendConsole is allowed');
+    assert.ok(allowed.includes('sendConsole'), 'the terminal is there because sendConsole is allowed');
+    assert.equal(await page.locator('.kvmtool-console').count(), 0, 'a terminal, not the log');
   });
 
-  await step('refresh with the domain panel open: still one bulk request per cycle', async () => {
-    await checkOneBulkRequestPerCycle('panel open', ['kvmtool:type=Manager', 'kvmtool:type=Domain,name=alpha', 'consoleLog']);
+  await step('refresh with the domain panel open: still one bulk request per cycle, no log polled', async () => {
+    await checkOneBulkRequestPerCycle('panel open', ['kvmtool:type=Manager', 'kvmtool:type=Domain,name=alpha']);
+    const polled = jolokia.filter((r) => r.body.includes('"operation":"consoleLog(int)"'));
+    assert.equal(polled.length, 0, 'the terminal streams the console: consoleLog is not polled');
   });
 
-  await step('type into the console: the guest echoes it', async () => {
-    await page.fill('.kvmtool-console-input', 'hello from the browser');
-    await page.press('.kvmtool-console-input', 'Enter');
+  await step('type into the terminal: the guest echoes it', async () => {
+    await page.waitForSelector('.kvmtool-terminal[data-status="attached"]', { timeout: T.ui });
+    await page.locator('.kvmtool-terminal-screen').click();
+    await page.keyboard.type('hello from the browser');   // no q: it powers the test guest off
     await page.waitForFunction(
-      () => (document.querySelector('.kvmtool-console')?.textContent || '').includes('hello from the browser'),
+      () => (document.querySelector('.kvmtool-terminal-screen')?.textContent || '').includes('hello from the browser'),
       null, { timeout: T.ui });
-    assert.equal(await page.inputValue('.kvmtool-console-input'), '', 'the input line is cleared after sending');
   });
 
   await step(`the charts fill (${chartSeconds} s)`, async () => {
@@ -243,7 +185,7 @@ async function adminScenario() {
     assert.ok(Number(cpu) > 0, `CpuTimeNanos of a running guest is above 0: ${cpu}`);
     await scrollToTop();
     await screenshot('hawtio-dashboard.png');
-    await screenshot('hawtio-console.png', page.locator('.kvmtool-console').locator('xpath=..'));
+    await screenshot('hawtio-console.png', page.locator('.kvmtool-terminal'));
   });
 
   await step('suspend and resume alpha', async () => {
@@ -274,9 +216,12 @@ async function adminScenario() {
     await page.click('.kvmtool-define-cancel');
   });
 
-  await step('destroy alpha: it is shut off, destroyed', async () => {
+  await step('destroy alpha: it is shut off, destroyed; its terminal gives way to the log', async () => {
     await row('alpha').locator('.kvmtool-op-destroy').click();
     await waitState('alpha', 'shutoff');
+    await page.waitForFunction(() => (document.querySelector('.kvmtool-console')?.textContent || '').includes('hello from the browser'),
+      null, { timeout: T.ui });
+    assert.equal(await page.locator('.kvmtool-terminal').count(), 0);
     assert.match(await row('alpha').locator('.kvmtool-state').textContent(), /destroyed/);
     assert.deepEqual(await buttons('alpha'), ['start', 'undefine']);
     assert.equal((await row('alpha').locator('.kvmtool-cpu').textContent()).trim(), '-');
@@ -323,6 +268,7 @@ async function viewerScenario() {
     assert.ok(allowed.includes('start'), `beta (shut off) allows start: ${allowed}`);
     assert.equal(await row('beta').locator('.kvmtool-actions button').count(), 0);
     assert.equal(await page.locator('.kvmtool-console').count(), 0);
+    assert.equal(await page.locator('.kvmtool-terminal').count(), 0);
     assert.equal(await page.locator('.kvmtool-xml').count(), 0);
     assert.equal(await page.locator('.kvmtool-setmem').count(), 0);
     assert.equal(await page.locator('.kvmtool-autostart').count(), 0);
@@ -388,29 +334,13 @@ function refused(answer) {
   assert.match(answer.text, /forbidden|Forbidden/);
 }
 
-let failed = null;
-try {
-  if (scenario === 'admin') {
+await run(browser, [page], {
+  admin: async () => {
     await adminScenario();
-  } else if (scenario === 'viewer') {
+    assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  },
+  viewer: async () => {
     await viewerScenario();
-  } else {
-    throw new Error(`unknown scenario "${scenario}" (admin or viewer)`);
-  }
-  assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
-} catch (e) {
-  failed = e;
-  console.log(`FAILED: ${e.stack || e}`);
-  if (shots) {
-    await screenshot(`failure-${scenario}.png`).catch(() => {});
-  }
-  try {
-    console.log(`page text at failure:\n${(await page.locator('.kvmtool').innerText({ timeout: 2_000 })).slice(0, 3000)}`);
-  } catch (ignored) {
-    console.log(`page at failure: ${page.url()}`);
-  }
-} finally {
-  await browser.close();
-}
-log(failed ? 'scenario FAILED' : `scenario ${scenario} passed`);
-process.exit(failed ? 1 : 0);
+    assert.deepEqual(pageErrors, [], 'no uncaught error in the page');
+  },
+}, scenario);

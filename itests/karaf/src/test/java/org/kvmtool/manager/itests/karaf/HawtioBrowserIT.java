@@ -35,9 +35,11 @@ import org.ops4j.pax.exam.options.SystemPropertyOption;
 /**
  * The kvmtool tab of Hawtio in a real headless Chromium (Debian's, driven by playwright-core from npm), against
  * this distribution with the lkvm stand-in: an admin operates two domains, a viewer sees no action and a forged
- * exec of his is refused. The browser side is src/test/browser/hawtio-dashboard.mjs; this class prepares the
- * domains, installs the script's npm dependencies (npm ci, from the committed lock file) and runs it once per
- * scenario, in one Karaf boot.
+ * exec of his is refused (src/test/browser/hawtio-dashboard.mjs); an admin uses a running test guest's console
+ * in the browser terminal, detaches, attaches again, is displaced by a second tab, and a viewer's WebSocket
+ * upgrade is refused with 403 (src/test/browser/hawtio-terminal.mjs, which prints the FIGURE of a key's echo).
+ * This class prepares the domains, installs the scripts' npm dependencies (npm ci, from the committed lock
+ * file) and runs each scenario, in one Karaf boot.
  *
  * <p>Skipped, saying why, when Chromium (KVMTOOL_CHROMIUM, default /usr/bin/chromium), node or npm is missing
  * ({@link BrowserRunner}).
@@ -124,14 +126,16 @@ public class HawtioBrowserIT extends KarafTestSupport {
         options.add(systemProperty(SCREENSHOTS).value(screenshotsDir().toString()));
         options.add(systemProperty(CHART_SECONDS).value(System.getProperty(CHART_SECONDS, "10")));
         options.add(systemProperty(CHROMIUM).value(chromium().toString()));
-        // Hawtio's Jolokia admits the console's own origin only (config/etc/hawtio-jolokia-access.xml names
-        // port 8181): the same policy, for this run's port.
-        Path policy = module.resolve("../../config/etc/hawtio-jolokia-access.xml").normalize();
-        if (Files.isRegularFile(policy)) {
-            Path adapted = module.resolve("target/hawtio-jolokia-access.xml");
-            Files.createDirectories(adapted.getParent());
-            Files.writeString(adapted, Files.readString(policy).replace(":8181", ":" + httpPort));
-            options.add(replaceConfigurationFile("etc/hawtio-jolokia-access.xml", adapted.toFile()));
+        // Hawtio's Jolokia and the console WebSocket admit the console's own origin only (the policies of
+        // config/etc name port 8181): the same policies, for this run's port.
+        for (String file : List.of("hawtio-jolokia-access.xml", "jolokia-access.xml")) {
+            Path policy = module.resolve("../../config/etc/" + file).normalize();
+            if (Files.isRegularFile(policy)) {
+                Path adapted = module.resolve("target/" + file);
+                Files.createDirectories(adapted.getParent());
+                Files.writeString(adapted, Files.readString(policy).replace(":8181", ":" + httpPort));
+                options.add(replaceConfigurationFile("etc/" + file, adapted.toFile()));
+            }
         }
         return options.toArray(new Option[0]);
     }
@@ -173,7 +177,8 @@ public class HawtioBrowserIT extends KarafTestSupport {
         Path source = moduleDir().resolve("src/test/browser");
         Path target = browserDir();
         Files.createDirectories(target);
-        for (String file : List.of("package.json", "package-lock.json", "hawtio-dashboard.mjs")) {
+        for (String file : List.of("package.json", "package-lock.json", "common.mjs", "hawtio-dashboard.mjs",
+                "hawtio-terminal.mjs")) {
             Files.copy(source.resolve(file), target.resolve(file), StandardCopyOption.REPLACE_EXISTING);
         }
         Path installed = target.resolve("node_modules/.package-lock.json");
@@ -228,24 +233,41 @@ public class HawtioBrowserIT extends KarafTestSupport {
 
     @Test
     public void adminOperatesDomainsInHawtio() throws Exception {
-        runScenario("admin", ADMIN_USER, ADMIN_PASSWORD);
+        runScenario("hawtio-dashboard.mjs", "admin", ADMIN_USER, ADMIN_PASSWORD);
     }
 
     @Test
     public void viewerSeesNoActionAndForgedExecIsRefused() throws Exception {
-        runScenario("viewer", VIEWER_USER, VIEWER_PASSWORD);
+        runScenario("hawtio-dashboard.mjs", "viewer", VIEWER_USER, VIEWER_PASSWORD);
     }
 
-    private void runScenario(String scenario, String user, String password) throws Exception {
+    /** The browser terminal: alpha is started in the scenario, by the admin's button. */
+    @Test
+    public void adminUsesTheConsoleInTheBrowserTerminal() throws Exception {
+        runScenario("hawtio-terminal.mjs", "admin", ADMIN_USER, ADMIN_PASSWORD);
+    }
+
+    /** A running alpha, whose console the viewer may not use: his WebSocket upgrade gets 403. */
+    @Test
+    public void viewersConsoleUpgradeIsRefused() throws Exception {
+        HttpAnswer started = jolokiaExec("kvmtool:type=Domain,name=alpha", "start()", ADMIN_USER, ADMIN_PASSWORD);
+        assertTrue("start alpha: " + started.body(), started.body().contains("\"status\":200"));
+        awaitState("kvmtool:type=Domain,name=alpha", "running");
+        runScenario("hawtio-terminal.mjs", "viewer", VIEWER_USER, VIEWER_PASSWORD);
+    }
+
+    private void runScenario(String script, String scenario, String user, String password) throws Exception {
         Path dir = browserDir();
         assertTrue("npm ci has not run in " + dir, Files.isDirectory(dir.resolve("node_modules/playwright-core")));
-        Path log = dir.resolve(scenario + ".log");
-        ProcessBuilder builder = new ProcessBuilder("node", "hawtio-dashboard.mjs", scenario)
+        String name = script.replace(".mjs", "") + "-" + scenario;
+        Path log = dir.resolve(name + ".log");
+        ProcessBuilder builder = new ProcessBuilder("node", script, scenario)
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> env = builder.environment();
         env.put("KVMTOOL_BASE_URL", baseUrl());
         env.put("KVMTOOL_USER", user);
         env.put("KVMTOOL_PASSWORD", password);
+        env.put("KVMTOOL_VIEWER_PASSWORD", VIEWER_PASSWORD);
         env.put("KVMTOOL_SCREENSHOTS", screenshotsDir().toString());
         env.put("KVMTOOL_CHART_SECONDS", System.getProperty(CHART_SECONDS, "10"));
         env.put("KVMTOOL_CHROMIUM", chromium().toString());
@@ -258,9 +280,10 @@ public class HawtioBrowserIT extends KarafTestSupport {
             node.waitFor(10, TimeUnit.SECONDS);
         }
         String output = Files.readString(log, StandardCharsets.UTF_8);
-        System.out.println("---- browser scenario " + scenario + " (" + (System.nanoTime() - start) / 1_000_000 + " ms)\n" + output);
-        assertTrue("browser scenario " + scenario + " did not end within " + SCENARIO_TIMEOUT + ":\n" + output, ended);
-        assertEquals("browser scenario " + scenario + " failed:\n" + output, 0, node.exitValue());
+        System.out.println("---- browser scenario " + name + " (" + (System.nanoTime() - start) / 1_000_000 + " ms)\n" + output);
+        assertTrue("browser scenario " + name + " did not end within " + SCENARIO_TIMEOUT + ":\n" + output, ended);
+        assertEquals("browser scenario " + name + " failed:\n" + output, 0, node.exitValue());
+        output.lines().filter(l -> l.startsWith("FIGURE ")).forEach(l -> Figures.print(l.substring("FIGURE ".length())));
     }
 
     private static String domainXml(String name, String guest) {
