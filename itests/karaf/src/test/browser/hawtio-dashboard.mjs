@@ -142,6 +142,8 @@ async function adminScenario() {
   await step('open alpha: attributes, charts, the console\'s terminal shows the guest banner, dumpxml', async () => {
     await row('alpha').locator('.kvmtool-name').click();
     await page.waitForSelector('.kvmtool-detail', { timeout: T.ui });
+    // xterm.js renders only while the terminal is in view
+    await page.locator('.kvmtool-terminal-screen').scrollIntoViewIfNeeded({ timeout: T.ui });
     await page.waitForFunction(() => (document.querySelector('.kvmtool-terminal-screen')?.textContent || '').includes('GUEST READY'),
       null, { timeout: T.ui });
     await page.waitForFunction(() => (document.querySelector('.kvmtool-xml')?.textContent || '').includes('<name>alpha</name>'),

@@ -43,7 +43,9 @@ async function waitStatus(p, status, timeout = T.ui) {
   await p.waitForSelector(`.kvmtool-terminal[data-status="${status}"]`, { timeout });
 }
 
+// xterm.js renders only while the terminal is in view: bring it there before reading the screen
 async function waitScreen(p, text, timeout = T.ui) {
+  await p.locator('.kvmtool-terminal-screen').scrollIntoViewIfNeeded();
   try {
     await p.waitForFunction((t) => (document.querySelector('.kvmtool-terminal-screen')?.textContent || '').includes(t),
       text, { timeout });

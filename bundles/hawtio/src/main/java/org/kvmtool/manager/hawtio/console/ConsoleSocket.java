@@ -3,6 +3,7 @@ package org.kvmtool.manager.hawtio.console;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -35,7 +36,7 @@ final class ConsoleSocket extends Endpoint implements ConsoleListener {
     private final long backlogBytes;
     private volatile Session session;
     private volatile Outbox outbox;
-    private volatile ConsoleAttachment attachment;
+    private final AtomicReference<ConsoleAttachment> attachment = new AtomicReference<>();
 
     ConsoleSocket(DomainDriver driver, String domain, boolean force, String user, int historyBytes, long backlogBytes) {
         this.driver = driver;
@@ -68,7 +69,11 @@ final class ConsoleSocket extends Endpoint implements ConsoleListener {
             }
         });
         try {
-            attachment = driver.attachConsole(domain, force, historyBytes, this);
+            attachment.set(driver.attachConsole(domain, force, historyBytes, this));
+            if (!s.isOpen()) {
+                detach(); // closed while attaching (the console ended at once, say): nothing may keep the slot
+                return;
+            }
             LOG.info(() -> user + " attached to the console of '" + domain + "' from a browser" + (force ? " (force)" : ""));
         } catch (KvmtoolException e) {
             close(CloseCodes.forRefusal(e), e.getMessage());
@@ -77,7 +82,7 @@ final class ConsoleSocket extends Endpoint implements ConsoleListener {
 
     /** Keys from the browser, to the guest at once. */
     private void typed(ByteBuffer keys) {
-        ConsoleAttachment a = attachment;
+        ConsoleAttachment a = attachment.get();
         if (a == null || !keys.hasRemaining()) {
             return;
         }
@@ -136,8 +141,7 @@ final class ConsoleSocket extends Endpoint implements ConsoleListener {
         if (o != null) {
             o.close();
         }
-        ConsoleAttachment a = attachment;
-        attachment = null;
+        ConsoleAttachment a = attachment.getAndSet(null);
         if (a != null) {
             a.close();
             LOG.info(() -> user + " detached from the console of '" + domain + "'");
