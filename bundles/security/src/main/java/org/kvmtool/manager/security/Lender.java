@@ -13,9 +13,10 @@ import org.kvmtool.manager.api.KvmtoolException;
 
 /**
  * Lends one file to lkvm's user and gives it back, as libvirt's DAC driver does with chown, remembering the
- * original owner and mode on the file itself (trusted.kvmtool.dac.owner = "UID:GID:MODE", octal mode) and the
- * runs it is lent to ({@link Holders}, trusted.kvmtool.dac.refs). trusted.* attributes can be read and
- * written by root only, so no user can forge what a give-back restores.
+ * original owner and mode on the file itself (trusted.kvmtool.dac.owner = "UID:GID:MODE:INODE", octal mode) and
+ * the runs it is lent to ({@link Holders}, trusted.kvmtool.dac.refs). trusted.* attributes can be read and
+ * written by root only, so no user can forge what a give-back restores. The inode tells the file from a copy
+ * that took its attributes along (cp -a, rsync -X, a restored backup): a copy's are dropped, never obeyed.
  *
  * <p>Order on the file, so that a manager killed between any two steps leaves a state its next activation
  * completes: the holder first, then the original owner, then chown and chmod; back: chown and chmod, then the
@@ -126,8 +127,8 @@ final class Lender {
             try {
                 String p = "/proc/self/fd/" + fd;
                 Stat st = stat(t, p);
+                String owner = ownMark(p, t.ino());
                 Holders holders = Holders.parse(nat.getxattr(p, REFS)).live(scope.manager(), scope.boot(), scope.recorded());
-                String owner = nat.getxattr(p, OWNER);
                 if (owner != null && holders.isEmpty()) {
                     // lent to runs that are all over (a manager that never came back, an earlier boot): give back first
                     LOG.info(() -> t.real() + ": lent to runs that are over; its owner is given back first");
@@ -151,7 +152,8 @@ final class Lender {
                 try {
                     nat.setxattr(p, REFS, holders.with(holder).format());
                     if (owner == null) {
-                        nat.setxattr(p, OWNER, st.uid() + ":" + st.gid() + ":" + Integer.toOctalString(st.mode() & 07777));
+                        nat.setxattr(p, OWNER, st.uid() + ":" + st.gid() + ":" + Integer.toOctalString(st.mode() & 07777)
+                                + ":" + t.ino());
                         nat.chown(p, who.uid(), who.gid());
                     }
                     int lentMode = (st.mode() & 07777 & ~SETID_BITS) | 0400 | (t.write() ? 0200 : 0);
@@ -161,7 +163,7 @@ final class Lender {
                 } catch (NativeFiles.Failure f) {
                     KvmtoolException e = cannot(t, who, explain(p, f, who));
                     try {
-                        release(p, holder, scope);
+                        release(p, holder, scope, t.ino());
                     } catch (NativeFiles.Failure again) {
                         e.addSuppressed(again);
                     }
@@ -198,7 +200,7 @@ final class Lender {
                     LOG.info(() -> e.path() + ": replaced since it was lent: the new file is left alone");
                     return null;
                 }
-                release(p, holder, scope);
+                release(p, holder, scope, e.ino());
                 return null;
             } catch (IOException | NativeFiles.Failure f) {
                 throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot give back " + e.path() + ": " + f.getMessage(), f);
@@ -209,7 +211,8 @@ final class Lender {
     }
 
     /** One holder less; the original owner and mode back when no live holder is left. Idempotent. */
-    private void release(String p, String holder, Scope scope) throws NativeFiles.Failure {
+    private void release(String p, String holder, Scope scope, long ino) throws NativeFiles.Failure {
+        String owner = ownMark(p, ino);
         String refs = nat.getxattr(p, REFS);
         Holders all = Holders.parse(refs);
         Holders rest = all.without(holder).live(scope.manager(), scope.boot(), scope.recorded());
@@ -219,7 +222,6 @@ final class Lender {
             }
             return;
         }
-        String owner = nat.getxattr(p, OWNER);
         if (owner != null) {
             putBack(p, owner);
         }
@@ -228,10 +230,29 @@ final class Lender {
         }
     }
 
-    /** chown and chmod back to "UID:GID:MODE", then the attribute goes (the holders are removed after). */
+    /**
+     * The file's recorded original owner, or null: none, or one copied from another file (its inode differs),
+     * in which case both attributes are dropped: a copy was never lent, and its holders are another file's.
+     */
+    private String ownMark(String p, long ino) throws NativeFiles.Failure {
+        String owner = nat.getxattr(p, OWNER);
+        if (owner == null) {
+            return null;
+        }
+        String[] f = owner.strip().split(":");
+        if (f.length == 4 && !f[3].equals(Long.toString(ino))) {
+            LOG.info(() -> p + " carries the lending marks of inode " + f[3] + " (a copy): they are dropped");
+            nat.removexattr(p, OWNER);
+            nat.removexattr(p, REFS);
+            return null;
+        }
+        return owner;
+    }
+
+    /** chown and chmod back to "UID:GID:MODE[:INODE]", then the attribute goes (the holders are removed after). */
     private void putBack(String p, String owner) throws NativeFiles.Failure {
         String[] f = owner.strip().split(":");
-        if (f.length != 3) {
+        if (f.length != 3 && f.length != 4) {
             throw new NativeFiles.Failure("the recorded owner '" + owner + "'", 0, "malformed");
         }
         nat.chown(p, Integer.parseInt(f[0]), Integer.parseInt(f[1]));

@@ -136,8 +136,8 @@ class LendingTest {
         assertEquals(List.of(new ImageLock("disk", image.toString(), true)), lease.locks());
         assertEquals(NOBODY + ":" + NOBODY + ":600", owner(kernel), "lkvm's user owns the kernel for the run");
         assertEquals(NOBODY + ":" + NOBODY + ":640", owner(image), "and may write the disk");
-        assertEquals("0:0:600", xattr(kernel, Lender.OWNER));
-        assertEquals("0:0:440", xattr(image, Lender.OWNER));
+        assertEquals("0:0:600:" + Files.getAttribute(kernel, "unix:ino"), xattr(kernel, Lender.OWNER));
+        assertEquals("0:0:440:" + Files.getAttribute(image, "unix:ino"), xattr(image, Lender.OWNER));
         String holder = "vm1@" + DacSecurityDriver.managerId(state) + "@" + BOOT + "\n";
         assertEquals(holder, xattr(image, Lender.REFS));
         assertTrue(Files.readString(state.resolve("vm1")).contains(" rw " + image + "\n"), "recorded on disk");
@@ -268,7 +268,7 @@ class LendingTest {
         chown(base, NOBODY);
         prepare(def("vm1", kernel.toString(), disk(base, true)));
         assertEquals(NOBODY + ":" + NOBODY + ":640", owner(base), "lent again, from its true owner and mode");
-        assertEquals("0:0:640", xattr(base, Lender.OWNER));
+        assertEquals("0:0:640:" + Files.getAttribute(base, "unix:ino"), xattr(base, Lender.OWNER));
         security.restore(state, "vm1");
         assertEquals("0:0:640", owner(base), "the original owner and mode, not the leftover ones");
 
@@ -280,6 +280,27 @@ class LendingTest {
         security.restore(state, "vm1");
         assertEquals(NOBODY + ":0:640", owner(base), "still lent to the other manager's run");
         assertEquals("other@0badcafe@" + BOOT + "\n", xattr(base, Lender.REFS));
+    }
+
+    @Test
+    void aCopyOfALentFileTakesNothingFromItsMarks() throws Exception {
+        Path kernel = rootFile("bzImage", "rw-r--r--");
+        Path base = rootFile("base.img", "rw-------");
+        prepare(def("vm1", kernel.toString(), disk(base, false)));
+        // cp -a as root: the copy gets the lent owner and the trusted attributes
+        Path copy = images.resolve("copy.img");
+        Files.copy(base, copy, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        assertEquals(xattr(base, Lender.REFS), xattr(copy, Lender.REFS), "the attributes came along");
+        chown(copy, 0, "rw-------");
+        Files.setAttribute(copy, "unix:gid", 0);
+        assertEquals(List.of(copy.toString()), prepare(def("vm2", kernel.toString(), disk(copy, false))).lent(),
+                "the copy is lent on its own, not taken for vm1's file");
+        security.restore(state, "vm2");
+        assertEquals("0:0:600", owner(copy));
+        assertNull(xattr(copy, Lender.REFS));
+        assertEquals(NOBODY + ":" + NOBODY + ":600", owner(base), "vm1's file untouched");
+        security.restore(state, "vm1");
+        assertEquals("0:0:600", owner(base));
     }
 
     @Test
