@@ -17,6 +17,7 @@ import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitInfo;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.Pty;
+import org.kvmtool.manager.api.SecurityDriver;
 import org.kvmtool.manager.api.SpawnRequest;
 import org.kvmtool.manager.api.StateReason;
 
@@ -79,6 +80,9 @@ final class DomainProcess {
         d.setRun(run);
         try {
             prepareHome(run, as);
+            // the files lkvm's user must open lent to it, and the locks lkvm will hold (undone by stop)
+            SecurityDriver.Lease lease = s.security().prepare(settings.lentDir(), def, as.uid(), as.gid(),
+                    as.supplementaryGroups());
             if (s.cgroups().support().usable()) {
                 run.cgroup = s.cgroups().create(settings.cgroupParent(), d.name);
                 if (def.cpuShares() != null) {
@@ -97,12 +101,19 @@ final class DomainProcess {
             List<String> procs = run.cgroup == null ? List.of() : s.cgroups().procsFiles(run.cgroup);
             // the status file is written while the helper holds lkvm before exec: a manager killed at any point
             // of a start either leaves no lkvm or leaves a file that names it (the helper ends if we die first)
-            run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
-                    as.supplementaryGroups()), toBe -> {
-                        run.process = toBe;
-                        run.startedAtMillis = clock.millis();
-                        status.write(StateKeeper.statusOf(d));
-                    });
+            try {
+                run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
+                        as.supplementaryGroups(), lease.locks()), toBe -> {
+                            run.process = toBe;
+                            run.startedAtMillis = clock.millis();
+                            status.write(StateKeeper.statusOf(d));
+                        });
+            } catch (RuntimeException e) {
+                // the spawner has reaped its helper: lkvm never ran, and the helper's report (a file lkvm's user
+                // cannot open, an image in use) is the whole story, not "lkvm ended while starting"
+                run.process = null;
+                throw e;
+            }
             drainWithOwner(d, run);
             d.job.checkAborted();
             s.control().awaitReady(socket, run.process, settings.readyTimeout());
@@ -192,6 +203,8 @@ final class DomainProcess {
                 quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> reaped.countDown()));
             }
         }
+        // lkvm has ended (terminate waits for it): nothing holds the lent files open any more
+        quietly(d, "give back the files lent to lkvm", () -> s.security().restore(settings.lentDir(), d.name));
         if (run.masterFd >= 0) {
             quietly(d, "close the pty master", () -> s.console().closeMaster(run.masterFd));
         }

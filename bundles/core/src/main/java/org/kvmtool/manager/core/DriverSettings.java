@@ -66,6 +66,11 @@ public record DriverSettings(String uri, boolean systemMode, String lkvmBinary, 
         return runDir;
     }
 
+    /** Records of the files lent to lkvm's user, one per domain (bundles/security). */
+    public Path lentDir() {
+        return runDir.resolve("lent");
+    }
+
     public Path autostartDir() {
         return configDir.resolve("autostart");
     }

@@ -32,6 +32,7 @@ import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.LkvmControl;
 import org.kvmtool.manager.api.ManagerInfo;
 import org.kvmtool.manager.api.ProcessSpawner;
+import org.kvmtool.manager.api.SecurityDriver;
 import org.kvmtool.manager.api.StateReason;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -80,9 +81,10 @@ public final class KvmtoolDriver implements DomainDriver {
                          @Reference(name = "control") LkvmControl control,
                          @Reference(name = "cgroups") CgroupService cgroups,
                          @Reference(name = "console") ConsoleService console,
+                         @Reference(name = "security") SecurityDriver security,
                          @Reference(name = "eventAdmin", cardinality = ReferenceCardinality.OPTIONAL,
                                  policyOption = ReferencePolicyOption.GREEDY) EventAdmin eventAdmin) {
-        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console),
+        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console, security),
                 eventAdmin, context.getBundle().getVersion().toString());
     }
 

@@ -125,6 +125,7 @@ final class Reattacher {
             }
         }
         cleanInactiveCgroups();
+        giveBackWhatNoRunHolds();
         if (allRead) {
             removeHomesOfNoRun(named);
         } else {
@@ -385,6 +386,26 @@ final class Reattacher {
         } catch (KvmtoolException e) {
             LOG.log(Level.FINE, d.name + ": vm state not confirmed, keeping the recorded one: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Files lent to runs that are over (a manager killed before a start's status file, or before a stop's
+     * give-back): every domain with a status file left (adopted, or left alone unread) keeps its own.
+     */
+    private void giveBackWhatNoRunHolds() {
+        Set<String> live = new HashSet<>();
+        try {
+            statuses.files().forEach(f -> live.add(StatusStore.nameOf(f)));
+        } catch (KvmtoolException e) {
+            LOG.log(Level.WARNING, "lent files not recovered: " + e.getMessage(), e);
+            return;
+        }
+        for (DomainObject d : registry.all()) {
+            if (d.run() != null) {
+                live.add(d.name);
+            }
+        }
+        s.security().recover(settings.lentDir(), live);
     }
 
     private void cleanInactiveCgroups() {

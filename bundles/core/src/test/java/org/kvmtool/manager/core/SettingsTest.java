@@ -26,6 +26,11 @@ class SettingsTest {
         }
 
         @Override
+        public boolean dynamic__ownership() {
+            return true; // the security driver's; DriverSettings does not read it
+        }
+
+        @Override
         public Class<? extends Annotation> annotationType() {
             return ManagerConfig.class;
         }
