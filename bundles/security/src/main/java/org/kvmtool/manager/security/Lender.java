@@ -161,7 +161,7 @@ final class Lender {
                         nat.chmod(p, lentMode);
                     }
                 } catch (NativeFiles.Failure f) {
-                    KvmtoolException e = cannot(t, who, explain(p, f, who));
+                    KvmtoolException e = cannot(t, who, explain(f, who));
                     try {
                         release(p, holder, scope, t.ino());
                     } catch (NativeFiles.Failure again) {
@@ -266,26 +266,28 @@ final class Lender {
             throw cannot(t, who, "it is " + typeName(type) + ", not a regular file or block device");
         }
         NativeFiles.FsInfo fs = nat.statfs(p);
+        if (fs.nfs()) {
+            // NFS keeps no trusted xattrs (the original owner could not be remembered) and, with root_squash,
+            // refuses root the chown anyway: say so before trying either
+            throw cannot(t, who, "it is on NFS, where root can neither keep the original owner (no trusted "
+                    + "extended attributes) nor, with root_squash, change the owner: make it "
+                    + (t.write() ? "readable and writable" : "readable") + " by uid " + who.uid() + " on the server");
+        }
         if (fs.readOnly()) {
             throw cannot(t, who, "its file system is mounted read-only, so its owner cannot change (make it "
                     + (t.write() ? "readable and writable" : "readable") + " by uid " + who.uid() + ")");
         }
     }
 
-    private String explain(String p, NativeFiles.Failure f, Access.Account who) {
-        boolean nfs;
-        try {
-            nfs = nat.statfs(p).nfs();
-        } catch (NativeFiles.Failure e) {
-            nfs = false;
-        }
+    /** What a failed step means for the user (the file systems that refuse: see checkLendable for NFS). */
+    static String explain(NativeFiles.Failure f, Access.Account who) {
         if (f.errno() == NativeFiles.EOPNOTSUPP) {
-            return "its file system" + (nfs ? " (NFS)" : "") + " keeps no trusted extended attributes, where the "
-                    + "original owner would be remembered (make it usable by uid " + who.uid() + " yourself)";
+            return "its file system keeps no trusted extended attributes, where the original owner would be "
+                    + "remembered (make it usable by uid " + who.uid() + " yourself)";
         }
-        if (f.errno() == NativeFiles.EPERM && nfs) {
-            return "the NFS server refused root the change of owner (root_squash): make it usable by uid "
-                    + who.uid() + " on the server";
+        if (f.errno() == NativeFiles.EPERM) {
+            return "the file system refused root the change of owner (" + f.getMessage() + "): make it usable by uid "
+                    + who.uid() + " yourself";
         }
         return f.getMessage();
     }

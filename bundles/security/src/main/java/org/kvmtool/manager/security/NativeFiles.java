@@ -24,8 +24,6 @@ final class NativeFiles {
     static final int ENOENT = 2;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
-    static final int EACCES = 13;
-    static final int EROFS = 30;
     static final int ENODATA = 61;
     static final int EOPNOTSUPP = 95;
 

@@ -126,6 +126,16 @@ class PureTest {
     }
 
     @Test
+    void aRefusedStepSaysWhatItMeans() {
+        assertEquals("its file system keeps no trusted extended attributes, where the original owner would be remembered "
+                + "(make it usable by uid 999 yourself)", Lender.explain(new NativeFiles.Failure("setxattr trusted.kvmtool.dac.refs",
+                NativeFiles.EOPNOTSUPP, "Operation not supported"), LKVM));
+        assertEquals("the file system refused root the change of owner (chown: Operation not permitted): make it usable by "
+                + "uid 999 yourself", Lender.explain(new NativeFiles.Failure("chown", NativeFiles.EPERM, "Operation not permitted"), LKVM));
+        assertEquals("chmod: Input/output error", Lender.explain(new NativeFiles.Failure("chmod", 5, "Input/output error"), LKVM));
+    }
+
+    @Test
     void theManagerIdIsAHashOfItsStateDirectory() {
         assertEquals(DacSecurityDriver.managerId(Path.of("/run/kvmtool-manager/lent")),
                 DacSecurityDriver.managerId(Path.of("/run/kvmtool-manager/./lent")));
