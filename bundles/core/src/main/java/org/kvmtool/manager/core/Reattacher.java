@@ -71,6 +71,7 @@ final class Reattacher {
     private static final int PARALLEL = 32;
 
     Result run() {
+        giveBackWhatNoRunHolds();
         List<Path> malformed = new ArrayList<>();
         // the HOME every readable status file names; HOMEs are cleaned only if every file was read or recovered
         Set<String> named = ConcurrentHashMap.newKeySet();
@@ -125,7 +126,6 @@ final class Reattacher {
             }
         }
         cleanInactiveCgroups();
-        giveBackWhatNoRunHolds();
         if (allRead) {
             removeHomesOfNoRun(named);
         } else {
@@ -389,8 +389,10 @@ final class Reattacher {
     }
 
     /**
-     * Files lent to runs that are over (a manager killed before a start's status file, or before a stop's
-     * give-back): every domain with a status file left (adopted, or left alone unread) keeps its own.
+     * Files lent to runs that are over with no status file to say so: a manager killed after a start lent them
+     * and before its status file, or after a stop deleted the file and before it gave them back. Done first,
+     * while nothing else runs: a domain with a status file (readable or not) is left to its reattach, whose stop
+     * gives back if its lkvm is dead; once adoption begins, an adopted guest's end may restart it meanwhile.
      */
     private void giveBackWhatNoRunHolds() {
         Set<String> live = new HashSet<>();
@@ -399,11 +401,6 @@ final class Reattacher {
         } catch (KvmtoolException e) {
             LOG.log(Level.WARNING, "lent files not recovered: " + e.getMessage(), e);
             return;
-        }
-        for (DomainObject d : registry.all()) {
-            if (d.run() != null) {
-                live.add(d.name);
-            }
         }
         s.security().recover(settings.lentDir(), live);
     }

@@ -58,8 +58,8 @@ class LendingOrderTest extends FakeHostTest {
         f.security.calls.clear();
         driver = f.activate();
         assertEquals(Set.of("alive"), f.security.lent.keySet());
-        assertEquals(List.of("restore dead", "recover [alive]"), f.security.calls,
-                "the dead run gives back when its end is handled, the cut start at recovery");
+        assertEquals(List.of("recover [alive, dead]", "restore dead"), f.security.calls,
+                "the cut start at recovery, before any reattach; the dead run when its end is handled");
         driver.destroy("alive");
         assertEquals(List.of(), f.leftovers());
     }
