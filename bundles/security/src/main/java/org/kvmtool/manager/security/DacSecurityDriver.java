@@ -118,6 +118,10 @@ public final class DacSecurityDriver implements SecurityDriver {
         }
         // a record left by an earlier run of this domain (a give-back that failed) is over: this run starts now
         restore(stateDir, def.name());
+        targets.values().removeIf(t -> lender.usableAsIs(t, who));
+        if (targets.isEmpty()) {
+            return new Lease(def.name(), List.of(), locks); // the common case: no record, no sync on the start path
+        }
         new LendRecord(def.name(), targets.values().stream().map(Lender.Target::entry).toList()).write(stateDir);
         List<String> lent = new ArrayList<>();
         try {

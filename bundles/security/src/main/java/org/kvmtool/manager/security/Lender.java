@@ -112,6 +112,23 @@ final class Lender {
     }
 
     /**
+     * True when {@code t} is usable by {@code who} as it is and carries no lending mark: nothing to lend, nothing
+     * to record. A look without the directory lock, to spare a start the record's two syncs in the common case;
+     * whatever it does not rule out goes through {@link #lend}, which decides again under the lock.
+     */
+    boolean usableAsIs(Target t, Access.Account who) {
+        try {
+            String p = t.real().toString();
+            if (nat.getxattr(p, OWNER) != null || blockedAt(Path.of(t.given()), who) != null) {
+                return false;
+            }
+            return Access.permits(inode(p), who, Access.READ | (t.write() ? Access.WRITE : 0));
+        } catch (NativeFiles.Failure | KvmtoolException e) {
+            return false; // lend() says what is wrong
+        }
+    }
+
+    /**
      * Makes {@code t} usable by {@code who} for the run {@code holder}: nothing when it already is; else the
      * file is lent (or, already lent to the same user by another run, shared: one more holder). True if the
      * run holds it now.

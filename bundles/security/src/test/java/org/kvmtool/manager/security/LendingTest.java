@@ -161,6 +161,7 @@ class LendingTest {
         assertEquals(List.of(new ImageLock("disk", image.toString(), false)), lease.locks());
         assertEquals("0:0:644", owner(kernel));
         assertNull(xattr(kernel, Lender.OWNER));
+        assertFalse(Files.exists(state.resolve("vm1")), "nothing to record");
         security.restore(state, "vm1");
         assertEquals("0:0:644", owner(kernel));
     }
