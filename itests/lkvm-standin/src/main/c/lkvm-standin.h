@@ -1,0 +1,247 @@
+/*
+ * lkvm stand-in: a test double of kvmtool's `lkvm` 3.18.0 (x86), for CI
+ * machines where kvmtool is not installed. Test-only: no product code knows
+ * it. It reproduces what a manager can observe of the real binary (see
+ * itests/lkvm-standin/BEHAVIOURS.md): command line and messages, exit codes,
+ * $HOME/.lkvm/NAME.sock with ghost handling, the IPC protocol served by one
+ * blocking epoll thread, pause/stop semantics, thread names, guest memory,
+ * CPU time, the serial console through stdin/stdout.
+ *
+ * Written from kvmtool's observable behaviour; no kvmtool code is copied.
+ *
+ * FILES (one subsystem each, as kvmtool's own sources are split)
+ *   main.c      argv of `run`, the run sequence in lkvm's init order
+ *   options.c   lkvm's parse-options: usage text, errors, exit 129
+ *   commands.c  the clients: list, stop, pause, resume, debug, stat, balloon
+ *   ipc.c       $HOME/.lkvm/NAME.sock, the kvm-ipc thread and its handlers
+ *   console.c   the four 8250 UARTs and term.c's terminal (stdio, --tty)
+ *   guest.c     vCPUs, pause, and the guests: test guest, Linux-like, silent
+ *   faults.c    the marker files' fault behaviours
+ *   util.c      messages (Info/Warning/Error/Fatal), small helpers
+ *
+ * GUEST SELECTION (by the kernel file, as with the real lkvm)
+ *  - the test guest (itests/guest, recognised by the signature
+ *    "KVMTOOL-MANAGER-TEST-GUEST/"): emulated exactly: "GUEST READY\r\n",
+ *    touches the RAM above 1 MiB, echoes every byte, 'q' -> "GUEST
+ *    POWEROFF\r\n" and an i8042 reset (lkvm ends normally, exit 0).
+ *  - a bzImage ("HdrS" at offset 0x202): the Linux-like guest (below).
+ *  - a marker file: first line "KVMTOOL-STANDIN" followed by tokens
+ *    separated by blanks:
+ *      linux                 the Linux-like guest (loaded as a bzImage, so no
+ *                            flat-binary warnings): prints
+ *                            "[    0.000000] Command line: CMDLINE\r\n" and
+ *                            "STANDIN LINUX READY\r\n", echoes input, has
+ *                            every virtio driver (a balloon driver: STAT
+ *                            answers, inflate releases memory), honours
+ *                            SysRq: s, u print what Linux prints, b resets
+ *                            (lkvm ends normally), o halts (lkvm runs on,
+ *                            vCPUs idle), p shows regs, others print help.
+ *                            Without it the marker guest behaves like the
+ *                            test guest (banner, RAM touch, echo, 'q').
+ *      crash-after-ms=N      lkvm dies of SIGSEGV N ms after start
+ *      flood=N               the guest writes N bytes to the console after
+ *                            its banner (lines of a repeating pattern)
+ *      ignore-sigterm        SIGTERM is ignored (SIGKILL still works)
+ *      socket-delay-ms=N     N ms before the IPC socket is created (default
+ *                            10, standing for lkvm's KVM set-up: the real
+ *                            socket appears 6-50 ms after spawn)
+ *      listen-delay-ms=N     N ms between bind() and listen() (connects in
+ *                            that window get ECONNREFUSED)
+ *      handlers-delay-ms=N   N ms between adding the socket to the IPC
+ *                            thread's epoll and registering the request
+ *                            handlers (lkvm's kvm-ipc.c order: a request
+ *                            in that window is dropped unanswered, with
+ *                            "No device handles type N")
+ *      poweroff-after-ms=N   the guest resets the machine by itself after
+ *                            N ms (lkvm ends normally, exit 0)
+ *      cpu-percent=N         duty cycle of a running vCPU (default 10)
+ *      fail=cpu|nodev|noperm start fails like lkvm on a host without VMX,
+ *                            without /dev/kvm, or without access to it
+ *  - any other file: a flat binary that prints nothing and runs on; an
+ *    empty file fails like lkvm ("read: Success", exit 1).
+ *
+ * Known differences: no KVM is used, so the kernel task kvm-nx-lpage-re
+ * is absent; tap devices, VFIO, vhost and framebuffers are accepted and not
+ * created; `setup` and `sandbox` are not emulated.
+ */
+#ifndef LKVM_STANDIN_H
+#define LKVM_STANDIN_H
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef uint64_t u64;
+typedef uint32_t u32;
+typedef uint16_t u16;
+typedef uint8_t u8;
+
+#define VERSION "3.18.0"
+#define MB_SHIFT 20
+#define TERM_MAX_DEVS 4
+#define HUGETLBFS_MAGIC_NR 0x958458f6
+#define TEST_GUEST_SIGNATURE "KVMTOOL-MANAGER-TEST-GUEST/"
+#define MARKER "KVMTOOL-STANDIN"
+
+/* util.c: lkvm writes " " + "<level>: " + text to stderr */
+enum { LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+extern int loglevel;
+void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
+void __attribute__((format(printf, 1, 2))) pr_err(const char *fmt, ...);
+void __attribute__((format(printf, 1, 2))) pr_warning(const char *fmt, ...);
+void __attribute__((format(printf, 1, 2))) pr_info(const char *fmt, ...);
+void __attribute__((noreturn)) die_perror(const char *s);
+void __attribute__((noreturn)) init_failed(const char *what);
+ssize_t write_all(int fd, const void *buf, size_t len);
+ssize_t read_all(int fd, void *buf, size_t len);
+u64 now_ns(void);
+void sleep_ms(long ms);
+void set_thread_name(const char *name);
+
+/* options.c: lkvm's parse-options */
+enum opt_type { O_END, O_GROUP, O_BOOL, O_INT, O_U64, O_STRING, O_CALLBACK };
+#define OF_NOARG	1	/* callback without argument */
+#define OF_LASTARG_DEFAULT 2	/* argument optional when last or before an option */
+
+struct option {
+	enum opt_type type;
+	char short_name;
+	const char *long_name;
+	void *value;
+	const char *argh;
+	const char *help;
+	int flags;
+	int (*callback)(const struct option *opt, const char *arg, int unset);
+};
+
+#define OPT_GROUP(h)			{ O_GROUP, 0, NULL, NULL, NULL, h, 0, NULL }
+#define OPT_BOOL(s, l, v, h)		{ O_BOOL, s, l, v, NULL, h, 0, NULL }
+#define OPT_INT(s, l, v, h)		{ O_INT, s, l, v, NULL, h, 0, NULL }
+#define OPT_U64(s, l, v, h)		{ O_U64, s, l, v, NULL, h, 0, NULL }
+#define OPT_STRING(s, l, v, a, h)	{ O_STRING, s, l, v, a, h, 0, NULL }
+#define OPT_CALLBACK(s, l, v, a, h, cb)	{ O_CALLBACK, s, l, v, a, h, 0, cb }
+#define OPT_CALLBACK_NOARG(s, l, v, h, cb) { O_CALLBACK, s, l, v, NULL, h, OF_NOARG, cb }
+#define OPT_CALLBACK_DEFAULT(s, l, v, a, h, cb) { O_CALLBACK, s, l, v, a, h, OF_LASTARG_DEFAULT, cb }
+#define OPT_END()			{ O_END, 0, NULL, NULL, NULL, NULL, 0, NULL }
+
+void __attribute__((noreturn)) usage_with_options(const char *const *usagestr, const struct option *opts);
+int parse_options(int argc, const char **argv, const struct option *options,
+		  const char *const *usagestr, bool keep_dashdash);
+
+/* ipc.c: the wire protocol, the instance directory, client and server sides */
+enum {
+	IPC_BALLOON = 1, IPC_DEBUG, IPC_STAT, IPC_PAUSE, IPC_RESUME, IPC_STOP, IPC_PID, IPC_VMSTATE,
+};
+#define DEBUG_DUMP 1
+#define DEBUG_NMI 2
+#define DEBUG_SYSRQ 4
+
+struct debug_params {
+	u32 dbg_type;
+	u32 cpu;
+	char sysrq;
+};
+
+struct balloon_stat {
+	u16 tag;
+	u64 val;
+} __attribute__((packed));
+#define BALLOON_S_NR 10
+
+extern char kvm_dir[];		/* realpath of $HOME/.lkvm, with a trailing '/' */
+void set_dir(void);
+int get_sock_by_instance(const char *name);
+int ipc_send(int fd, u32 type, u32 len, const void *msg);
+int enumerate_instances(int (*cb)(const char *name, int fd));
+int ipc_init(void);
+void ipc_enable_balloon(void);
+void ipc_exit(void);
+int ioeventfd_init(void);
+
+/* commands.c: the client commands */
+int cmd_list(int argc, const char **argv);
+int cmd_stop(int argc, const char **argv);
+int cmd_pause(int argc, const char **argv);
+int cmd_resume(int argc, const char **argv);
+int cmd_debug(int argc, const char **argv);
+int cmd_balloon(int argc, const char **argv);
+int cmd_stat(int argc, const char **argv);
+int cmd_help(void);
+int cmd_version(void);
+void client_command_usage(const char *cmd);
+
+/* main.c: the configuration of `run` */
+enum console_kind { CONSOLE_NONE, CONSOLE_8250, CONSOLE_VIRTIO, CONSOLE_HV };
+
+struct disk {
+	const char *filename;
+	bool readonly;
+	bool scsi;
+};
+
+extern struct run_cfg {
+	const char *guest_name, *kernel, *initrd, *params, *firmware, *flash;
+	const char *console, *dev, *sandbox, *hugetlbfs;
+	int nrcpus, debug_iodelay, vidmode;
+	u64 ram_size, vsock_cid;
+	bool balloon, vnc, gtk, sdl, rng, nodefaults, no_dhcp, single_step, ioport_debug, mmio_debug;
+	struct disk disks[4];
+	int nr_disks;
+	int nr_9p;
+	bool using_rootfs, custom_rootfs;
+	int num_net;
+	bool no_net, net_user;
+	enum console_kind active_console;
+	const char *real_cmdline;
+} cfg;
+
+/* console.c: the UARTs as the guest sees them, the terminal as the host sees it */
+int term_open_pty(int tty);
+void console_init(void);
+int serial_getc(void);		/* RBR read: a byte, 0x100 for a break, -1 if none */
+bool serial_data_ready(void);
+void serial_queue_sysrq(char c);
+int vcons_getc(void);
+void console_wait_input(long ns);
+void guest_write(const void *buf, size_t len);
+void guest_puts(const char *s);
+
+/* guest.c: the machine and the guests */
+enum guest_kind { GUEST_TEST, GUEST_LINUX, GUEST_SILENT };
+
+extern struct guest {
+	enum guest_kind kind;
+	bool bzimage;
+	long crash_after_ms, poweroff_after_ms, socket_delay_ms, listen_delay_ms, handlers_delay_ms;
+	long long flood;
+	bool ignore_sigterm;
+	int cpu_percent;
+	const char *fail;
+} guest;
+
+extern unsigned char *ram;
+extern u64 ram_size;
+extern int nrcpus;
+extern u64 start_ns;
+ssize_t classify_kernel(int fd);
+bool guest_has_virtio_drivers(void);
+void vcpus_init(int n);
+void vcpus_run(void);
+void vcpus_exit(void);
+void kvm_reboot(void);
+void kvm_pause(void);
+void kvm_continue(void);
+void vcpu_nmi(u32 cpu);
+void vcpus_dump(int fd);
+void vcpus_dump_init(void);
+
+/* faults.c: the marker files */
+void parse_marker(const char *line);
+void faults_check_kvm_init(const char *kernel);
+void faults_arm(void);
+bool poweroff_due(void);
+
+#endif
