@@ -17,6 +17,7 @@ void parse_marker(const char *line)
 	char *copy = strdup(line), *tok, *save = NULL;
 
 	guest.kind = GUEST_TEST;
+	guest.version = TEST_GUEST_VERSION;
 	for (tok = strtok_r(copy + strlen(MARKER), " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
 		char *eq = strchr(tok, '=');
 		const char *val = eq ? eq + 1 : "";

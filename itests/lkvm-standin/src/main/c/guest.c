@@ -200,6 +200,35 @@ static bool linux_sysrq(int c)
 	return false;
 }
 
+/* the next console byte for a guest that polls LSR for it; -1 once it must stop */
+static int guest_getc(struct vcpu *cpu)
+{
+	while (cpu->is_running && !poweroff_due()) {
+		int c = serial_getc();
+
+		if (c >= 0)
+			return c;
+		vcpu_idle(cpu, true);
+	}
+	return -1;
+}
+
+/*
+ * The test guest's flood command (version 2): after Ctrl-F, decimal digits make a 32-bit count N; the byte
+ * that ends them is swallowed (a break reads as 0, not a digit). No digits or 0: 1 MiB.
+ */
+static void flood_command(struct vcpu *cpu)
+{
+	u32 n = 0;
+	int c;
+
+	while ((c = guest_getc(cpu)) >= '0' && c <= '9')
+		n = n * 10 + (c - '0');
+	if (c < 0)
+		return;
+	flood(n ? n : TEST_GUEST_FLOOD_DEFAULT);
+}
+
 static void guest_test(struct vcpu *cpu)
 {
 	guest_puts("GUEST READY\r\n");
@@ -218,6 +247,10 @@ static void guest_test(struct vcpu *cpu)
 		if (c == 'q') {
 			guest_puts("GUEST POWEROFF\r\n");
 			break;
+		}
+		if (c == TEST_GUEST_FLOOD && guest.version >= 2) {
+			flood_command(cpu);
+			continue;
 		}
 		if (c == 0x100)
 			c = 0;
@@ -449,6 +482,7 @@ ssize_t classify_kernel(int fd)
 {
 	static char buf[1 << 20];
 	ssize_t n = read_all(fd, buf, sizeof(buf) - 1);
+	const char *sig;
 
 	if (n < 0)
 		n = 0;
@@ -459,8 +493,9 @@ ssize_t classify_kernel(int fd)
 		guest.bzimage = true;
 	} else if (!strncmp(buf, MARKER, strlen(MARKER))) {
 		parse_marker(buf);
-	} else if (memmem(buf, n, TEST_GUEST_SIGNATURE, strlen(TEST_GUEST_SIGNATURE))) {
+	} else if ((sig = memmem(buf, n, TEST_GUEST_SIGNATURE, strlen(TEST_GUEST_SIGNATURE)))) {
 		guest.kind = GUEST_TEST;
+		guest.version = atoi(sig + strlen(TEST_GUEST_SIGNATURE));
 	}
 	/* the flat binary lands at 0x1000:0000 */
 	if (!guest.bzimage && ram_size > 0x10000)

@@ -21,9 +21,13 @@
  *
  * GUEST SELECTION (by the kernel file, as with the real lkvm)
  *  - the test guest (itests/guest, recognised by the signature
- *    "KVMTOOL-MANAGER-TEST-GUEST/"): emulated exactly: "GUEST READY\r\n",
+ *    "KVMTOOL-MANAGER-TEST-GUEST/V"): emulated exactly: "GUEST READY\r\n",
  *    touches the RAM above 1 MiB, echoes every byte, 'q' -> "GUEST
- *    POWEROFF\r\n" and an i8042 reset (lkvm ends normally, exit 0).
+ *    POWEROFF\r\n" and an i8042 reset (lkvm ends normally, exit 0). From
+ *    version 2, Ctrl-F (0x06), decimal digits N and one more byte (both
+ *    swallowed) make it write N bytes (N mod 2^32; none or 0: 1 MiB), byte i
+ *    being "0-9a-zA-Z\r\n"[i % 64], byte for byte what the real lkvm
+ *    writes; input waits meanwhile. Version 1 echoes Ctrl-F.
  *  - a bzImage ("HdrS" at offset 0x202): the Linux-like guest (below).
  *  - a marker file: first line "KVMTOOL-STANDIN" followed by tokens
  *    separated by blanks:
@@ -37,10 +41,11 @@
  *                            (lkvm ends normally), o halts (lkvm runs on,
  *                            vCPUs idle), p shows regs, others print help.
  *                            Without it the marker guest behaves like the
- *                            test guest (banner, RAM touch, echo, 'q').
+ *                            newest test guest (banner, RAM touch, echo,
+ *                            'q', Ctrl-F).
  *      crash-after-ms=N      lkvm dies of SIGSEGV N ms after start
  *      flood=N               the guest writes N bytes to the console after
- *                            its banner (lines of a repeating pattern)
+ *                            its banner (the flood command's pattern)
  *      ignore-sigterm        SIGTERM is ignored (SIGKILL still works)
  *      socket-delay-ms=N     N ms before the IPC socket is created (default
  *                            10, standing for lkvm's KVM set-up: the real
@@ -83,7 +88,10 @@ typedef uint8_t u8;
 #define MB_SHIFT 20
 #define TERM_MAX_DEVS 4
 #define HUGETLBFS_MAGIC_NR 0x958458f6
-#define TEST_GUEST_SIGNATURE "KVMTOOL-MANAGER-TEST-GUEST/"
+#define TEST_GUEST_SIGNATURE "KVMTOOL-MANAGER-TEST-GUEST/"	/* + its version */
+#define TEST_GUEST_VERSION 2			/* the newest one emulated */
+#define TEST_GUEST_FLOOD 0x06			/* Ctrl-F: the flood command (version 2) */
+#define TEST_GUEST_FLOOD_DEFAULT (1u << 20)
 #define MARKER "KVMTOOL-STANDIN"
 
 /* util.c: lkvm writes " " + "<level>: " + text to stderr */
@@ -214,6 +222,7 @@ enum guest_kind { GUEST_TEST, GUEST_LINUX, GUEST_SILENT };
 
 extern struct guest {
 	enum guest_kind kind;
+	int version;		/* of the test guest: the number after its signature */
 	bool bzimage;
 	long crash_after_ms, poweroff_after_ms, socket_delay_ms, listen_delay_ms, handlers_delay_ms;
 	long long flood;
