@@ -137,14 +137,15 @@ static void touch_ram_above_1m(void)
 		*(u32 *)(ram + a) = (u32)a;
 }
 
-static void flood(long long n)
+/* n bytes of the test guest's flood pattern, written per_write bytes at a time (at most 64) */
+static void flood(long long n, size_t per_write)
 {
 	static const char line[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n";
 	char buf[64];
 	long long off = 0;
 
 	while (off < n && current_cpu->is_running) {
-		size_t i, len = n - off < (long long)sizeof(buf) ? (size_t)(n - off) : sizeof(buf);
+		size_t i, len = n - off < (long long)per_write ? (size_t)(n - off) : per_write;
 
 		for (i = 0; i < len; i++)
 			buf[i] = line[(off + i) % (sizeof(line) - 1)];
@@ -226,14 +227,15 @@ static void flood_command(struct vcpu *cpu)
 		n = n * 10 + (c - '0');
 	if (c < 0)
 		return;
-	flood(n ? n : TEST_GUEST_FLOOD_DEFAULT);
+	/* one write per byte, as kvmtool's UART hands each byte to the terminal */
+	flood(n ? n : TEST_GUEST_FLOOD_DEFAULT, 1);
 }
 
 static void guest_test(struct vcpu *cpu)
 {
 	guest_puts("GUEST READY\r\n");
 	if (guest.flood > 0)
-		flood(guest.flood);
+		flood(guest.flood, 64);
 	touch_ram_above_1m();
 	while (cpu->is_running) {
 		int c = serial_getc();
@@ -274,7 +276,7 @@ static void guest_linux(struct vcpu *cpu)
 		ram[a] = 1;
 	guest_puts("STANDIN LINUX READY\r\n");
 	if (guest.flood > 0)
-		flood(guest.flood);
+		flood(guest.flood, 64);
 	while (cpu->is_running) {
 		/* ttyS0 always exists: a break (SysRq) arrives there whatever the console */
 		int c = serial_getc();
