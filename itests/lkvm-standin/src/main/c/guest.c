@@ -132,8 +132,8 @@ static void touch_ram_above_1m(void)
 {
 	u64 a;
 
-	/* the test guest writes each page's address into it (E820 RAM >= 1 MiB) */
-	for (a = 0x100000; a + 4096 <= ram_size && a < 0xe0000000ull; a += 4096)
+	/* the test guest writes each page's address into it (E820 RAM >= 1 MiB, below 4 GiB) */
+	for (a = 0x100000; a + 4096 <= ram_size && a + 4096 <= GAP_START; a += 4096)
 		*(u32 *)(ram + a) = (u32)a;
 }
 

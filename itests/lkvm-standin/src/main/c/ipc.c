@@ -140,7 +140,7 @@ struct epoll_thread {
 	pthread_t thread;
 	void (*handle)(struct epoll_event *ev);
 };
-static struct epoll_thread ipc_epoll, ioeventfd_epoll;
+static struct epoll_thread ipc_epoll;
 static int vm_state;	/* 0 running, 1 paused: the VMSTATE reply */
 static int is_paused;
 
@@ -470,8 +470,15 @@ void ipc_exit(void)
 	unlink(server_path);
 }
 
-/* lkvm's ioeventfd worker: an epoll thread with nothing to serve here */
+/* an epoll thread with nothing to serve here, named as one of lkvm's (ioeventfd, vhost irqs) */
+int epoll_worker_start(const char *name)
+{
+	struct epoll_thread *e = calloc(1, sizeof(*e));
+
+	return e ? epoll_thread_init(e, name, NULL) : -1;
+}
+
 int ioeventfd_init(void)
 {
-	return epoll_thread_init(&ioeventfd_epoll, "ioeventfd-worker", NULL);
+	return epoll_worker_start("ioeventfd-worker");
 }

@@ -16,6 +16,7 @@
  *   ipc.c       $HOME/.lkvm/NAME.sock, the kvm-ipc thread and its handlers
  *   console.c   the four 8250 UARTs and term.c's terminal (stdio, --tty)
  *   guest.c     vCPUs, pause, and the guests: test guest, Linux-like, silent
+ *   devices.c   what lkvm opens on the host: RAM (hugetlbfs), vhost-vsock, taps
  *   faults.c    the marker files' fault behaviours
  *   util.c      messages (Info/Warning/Error/Fatal), small helpers
  *
@@ -65,9 +66,40 @@
  *  - any other file: a flat binary that prints nothing and runs on; an
  *    empty file fails like lkvm ("read: Success", exit 1).
  *
+ * HOST DEVICES (devices.c), opened for real with lkvm's calls, so that the
+ * kernel grants or refuses them as it does for lkvm (same user, same
+ * namespace), with lkvm's messages and exit codes:
+ *  - -n mode=tap[,tapif=NAME][,guest_mac=MAC]: open /dev/net/tun, TUNSETIFF
+ *    with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR and NAME (none: the kernel's next
+ *    tapN), TUNSETOFFLOAD; the descriptor is held until the process ends (a
+ *    tap that did not exist lives as long). tapif=/path opens a macvtap
+ *    device, fd=N uses a given descriptor. Refused (EPERM for a tap of
+ *    another uid or group, or a new tap without CAP_NET_ADMIN; EBUSY for a
+ *    tap in use; EINVAL for a multi-queue tap, a tun or another device):
+ *      "  Warning: Config tap device error. Are you root?"
+ *      "You have requested a TAP device, but creation of one has failed
+ *       because: <strerror>", exit 1, the IPC socket left behind.
+ *    script= never runs (lkvm runs it when the guest's virtio-net driver
+ *    starts the NIC; no guest here has one); downscript= runs at the normal
+ *    end with the tap's name ("  Warning: Fail to setup tap by PATH" when it
+ *    exits non-zero). vhost=1 opens /dev/vhost-net ("Failed openning
+ *    vhost-net device: <strerror>", exit 1).
+ *  - --vsock CID: open /dev/vhost-vsock, VHOST_SET_OWNER, VHOST_SET_MEM_TABLE,
+ *    VHOST_VSOCK_SET_GUEST_CID; the CID is held until the process ends.
+ *    Failures: "Failed opening vhost-vsock device: <strerror>",
+ *    "VHOST_SET_OWNER failed: ...", "VHOST_VSOCK_SET_GUEST_CID failed:
+ *    <strerror>" (EADDRINUSE: CID in use), exit 1.
+ *  - --hugetlbfs DIR: guest RAM is a private mapping of an unlinked file in
+ *    DIR (the huge pages are reserved at mmap). Failures, exit 128:
+ *    "  Fatal: Can't stat DIR", "  Fatal: DIR is not hugetlbfs!", "  Fatal:
+ *    Can't use hugetlbfs pagesize P for mem size S" (a page larger than the
+ *    RAM), "  Fatal: Can't open DIR/kvmtoolXXXXXX for hugetlbfs map" (each
+ *    followed by a blank line), "  Fatal: out of memory" (not enough huge
+ *    pages, or the mount's size= limit).
+ *
  * Known differences: no KVM is used, so the kernel task kvm-nx-lpage-re
- * is absent; tap devices, VFIO, vhost and framebuffers are accepted and not
- * created; `setup` and `sandbox` are not emulated.
+ * is absent; VFIO and framebuffers are accepted and not created; `setup`
+ * and `sandbox` are not emulated.
  */
 #ifndef LKVM_STANDIN_H
 #define LKVM_STANDIN_H
@@ -88,6 +120,9 @@ typedef uint8_t u8;
 #define MB_SHIFT 20
 #define TERM_MAX_DEVS 4
 #define HUGETLBFS_MAGIC_NR 0x958458f6
+/* x86: guest RAM from 3.25 GiB up lies above 4 GiB; lkvm maps the 768 MiB hole too */
+#define GAP_SIZE (768ull << 20)
+#define GAP_START ((1ull << 32) - GAP_SIZE)
 #define TEST_GUEST_SIGNATURE "KVMTOOL-MANAGER-TEST-GUEST/"	/* + its version */
 #define TEST_GUEST_VERSION 2			/* the newest one emulated */
 #define TEST_GUEST_FLOOD 0x06			/* Ctrl-F: the flood command (version 2) */
@@ -168,6 +203,7 @@ int ipc_init(void);
 void ipc_enable_balloon(void);
 void ipc_exit(void);
 int ioeventfd_init(void);
+int epoll_worker_start(const char *name);
 
 /* commands.c: the client commands */
 int cmd_list(int argc, const char **argv);
@@ -200,8 +236,8 @@ extern struct run_cfg {
 	int nr_disks;
 	int nr_9p;
 	bool using_rootfs, custom_rootfs;
-	int num_net;
-	bool no_net, net_user;
+	int num_net;		/* -n options that added a NIC */
+	bool no_net;		/* -n mode=none given */
 	enum console_kind active_console;
 	const char *real_cmdline;
 } cfg;
@@ -246,6 +282,14 @@ void kvm_continue(void);
 void vcpu_nmi(u32 cpu);
 void vcpus_dump(int fd);
 void vcpus_dump_init(void);
+
+/* devices.c: what lkvm opens on the host for RAM, vhost-vsock and NICs */
+unsigned char *guest_ram_map(u64 size);
+void vsock_init(void);
+int netdev_parser(const struct option *opt, const char *arg, int unset);
+void net_init(void);
+bool net_has_nic(void);
+void net_exit(void);
 
 /* faults.c: the marker files */
 void parse_marker(const char *line);

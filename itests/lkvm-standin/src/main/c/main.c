@@ -11,9 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 
 /* ---- run: configuration ---- */
@@ -144,47 +142,6 @@ static int transport_parser(const struct option *opt, const char *arg, int unset
 		pr_err("virtio-transport: unknown type \"%s\"\n", arg);
 		return -1;
 	}
-	return 0;
-}
-
-static int netdev_parser(const struct option *opt, const char *arg, int unset)
-{
-	char *buf, *cur, *cmd = NULL;
-	bool on_cmd = true, is_user = false;
-
-	(void)opt; (void)unset;
-	if (arg) {
-		buf = strdup(arg);
-		for (cur = strtok(buf, ",="); cur; cur = strtok(NULL, ",=")) {
-			if (on_cmd) {
-				cmd = cur;
-			} else if (!strcmp(cmd, "mode")) {
-				if (!strncmp(cur, "user", 4)) {
-					if (cfg.net_user)
-						die("Only one usermode network device allowed at a time");
-					is_user = true;
-				} else if (!strncmp(cur, "tap", 3)) {
-					is_user = false;
-				} else if (!strncmp(cur, "none", 4)) {
-					cfg.no_net = true;
-					free(buf);
-					return 0;
-				} else {
-					/* lkvm prints its not yet set default network here */
-					die("Unknown network mode (null), please use user, tap or none");
-				}
-			} else if (strcmp(cmd, "guest_mac") && strcmp(cmd, "script") && strcmp(cmd, "downscript") &&
-				   strcmp(cmd, "guest_ip") && strcmp(cmd, "host_ip") && strcmp(cmd, "trans") &&
-				   strcmp(cmd, "tapif") && strcmp(cmd, "vhost") && strcmp(cmd, "fd") && strcmp(cmd, "mq")) {
-				die("Unknown network parameter %s", cmd);
-			}
-			on_cmd = !on_cmd;
-		}
-		free(buf);
-	}
-	if (is_user)
-		cfg.net_user = true;
-	cfg.num_net++;
 	return 0;
 }
 
@@ -349,7 +306,7 @@ static void print_compat_messages(void)
 	wanted[0] = cfg.nr_9p > 0;
 	wanted[1] = cfg.balloon;
 	wanted[2] = cfg.rng;
-	wanted[3] = !cfg.no_net;
+	wanted[3] = net_has_nic();
 	wanted[4] = cfg.active_console == CONSOLE_VIRTIO;
 	wanted[5] = blk;
 	wanted[6] = scsi;
@@ -481,19 +438,8 @@ static int cmd_run(int argc, const char **argv)
 
 	/* core init: the machine */
 	faults_check_kvm_init(cfg.kernel);
-	if (cfg.hugetlbfs) {
-		struct statfs sfs;
-
-		if (statfs(cfg.hugetlbfs, &sfs) < 0)
-			die("Can't stat %s\n", cfg.hugetlbfs);
-		if ((unsigned int)sfs.f_type != HUGETLBFS_MAGIC_NR)
-			die("%s is not hugetlbfs!\n", cfg.hugetlbfs);
-	}
 	ram_size = cfg.ram_size;
-	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE | MAP_NORESERVE, -1, 0);
-	if (ram == MAP_FAILED)
-		die("out of memory");
-	madvise(ram, ram_size, MADV_MERGEABLE);
+	ram = guest_ram_map(ram_size);
 	if (cfg.kernel) {
 		fd = open(cfg.kernel, O_RDONLY);
 		if (fd < 0)
@@ -556,10 +502,9 @@ static int cmd_run(int argc, const char **argv)
 		close(fd);
 	}
 	console_init();
-	if (cfg.vsock_cid && access("/dev/vhost-vsock", R_OK | W_OK)) {
-		fprintf(stderr, "Failed opening vhost-vsock device: %s\n", strerror(errno));
-		exit(1);
-	}
+	/* virtio devices: vsock comes before net in lkvm's init list */
+	vsock_init();
+	net_init();
 	if (nrcpus > 255)
 		pr_warning("Too many cpus: %d limited to %d", nrcpus, 255);
 	for (i = 0; i < nr_online; i++)
@@ -572,6 +517,7 @@ static int cmd_run(int argc, const char **argv)
 	/* teardown, in lkvm's order */
 	vcpus_exit();
 	print_compat_messages();
+	net_exit();
 	ipc_exit();
 	pr_info("KVM session ended normally.");
 	return 0;
