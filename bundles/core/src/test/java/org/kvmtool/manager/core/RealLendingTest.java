@@ -93,6 +93,12 @@ class RealLendingTest {
         return name;
     }
 
+    /** The usual guest: d1 on the root-only kernel and disk, written. Returns its pid. */
+    private long startD1() {
+        start("d1", kernel, disk(disk, "vda", false));
+        return info("d1").pid();
+    }
+
     private DomainInfo info(String n) {
         return driver.lookup(n).orElseThrow();
     }
@@ -134,7 +140,7 @@ class RealLendingTest {
 
     @Test
     void destroy() throws Exception {
-        start("d1", kernel, disk(disk, "vda", false));
+        startD1();
         assertLent(kernel, disk);
         String uid = Files.readAllLines(Path.of("/proc/" + info("d1").pid() + "/status")).stream()
                 .filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
@@ -145,7 +151,7 @@ class RealLendingTest {
 
     @Test
     void guestPoweroff() throws Exception {
-        start("d1", kernel, disk(disk, "vda", false));
+        startD1();
         driver.sendConsole("d1", "q");
         Fixture.await("shutdown", () -> info("d1").reason() == StateReason.SHUTDOWN);
         awaitGivenBack(kernel, disk);
@@ -153,16 +159,14 @@ class RealLendingTest {
 
     @Test
     void crash() throws Exception {
-        start("d1", kernel, disk(disk, "vda", false));
-        kill9(info("d1").pid());
+        kill9(startD1());
         Fixture.await("crashed", () -> info("d1").reason() == StateReason.CRASHED);
         awaitGivenBack(kernel, disk);
     }
 
     @Test
     void aManagerRestartWithTheGuestRunningKeepsThemLentUntilItEnds() throws Exception {
-        start("d1", kernel, disk(disk, "vda", false));
-        long pid = info("d1").pid();
+        long pid = startD1();
         driver.deactivate();
         driver = h.activate();
         assertEquals(pid, info("d1").pid(), "adopted");
@@ -173,8 +177,7 @@ class RealLendingTest {
 
     @Test
     void aManagerRestartWithTheGuestDeadGivesThemBack() throws Exception {
-        start("d1", kernel, disk(disk, "vda", false));
-        long pid = info("d1").pid();
+        long pid = startD1();
         driver.deactivate();
         kill9(pid);
         Fixture.await("lkvm ended", () -> {
