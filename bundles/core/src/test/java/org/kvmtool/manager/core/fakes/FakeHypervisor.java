@@ -20,7 +20,7 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
-    public List<String> commandLine(DomainDefinition d, String binary, String homeDir) {
+    public List<String> commandLine(DomainDefinition d, String binary, String homeDir, String hugetlbfs) {
         String sock = socketPath(homeDir, d.name());
         if (sock.getBytes().length > 107) {
             throw new KvmtoolException(ErrorCode.CONFIG_UNSUPPORTED, "socket path " + sock + " is longer than 107 bytes");
