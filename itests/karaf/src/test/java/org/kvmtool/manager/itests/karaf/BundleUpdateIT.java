@@ -30,7 +30,7 @@ public class BundleUpdateIT extends GuestTestSupport {
 
     /** Updated one by one; the driver goes and comes back with each but jmx, shell, deploy and rpc (its users). */
     static final List<String> BUNDLES = List.of("kvmtool-core", "kvmtool-console", "kvmtool-launch",
-            "kvmtool-cgroups", "kvmtool-xml", "kvmtool-jmx", "kvmtool-shell", "kvmtool-deploy", "kvmtool-rpc");
+            "kvmtool-cgroups", "kvmtool-network", "kvmtool-xml", "kvmtool-jmx", "kvmtool-shell", "kvmtool-deploy", "kvmtool-rpc");
 
     @Test
     public void a_bundleUpdateOfEachKvmtoolBundle() throws Exception {
