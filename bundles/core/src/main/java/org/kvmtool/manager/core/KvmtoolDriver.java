@@ -27,10 +27,12 @@ import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
 import org.kvmtool.manager.api.HypervisorInfo;
+import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.LkvmControl;
 import org.kvmtool.manager.api.ManagerInfo;
+import org.kvmtool.manager.api.NetworkService;
 import org.kvmtool.manager.api.ProcessSpawner;
 import org.kvmtool.manager.api.StateReason;
 import org.osgi.framework.BundleContext;
@@ -80,10 +82,11 @@ public final class KvmtoolDriver implements DomainDriver {
                          @Reference(name = "control") LkvmControl control,
                          @Reference(name = "cgroups") CgroupService cgroups,
                          @Reference(name = "console") ConsoleService console,
+                         @Reference(name = "network") NetworkService network,
                          @Reference(name = "eventAdmin", cardinality = ReferenceCardinality.OPTIONAL,
                                  policyOption = ReferencePolicyOption.GREEDY) EventAdmin eventAdmin) {
-        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console),
-                eventAdmin, context.getBundle().getVersion().toString());
+        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console,
+                network), eventAdmin, context.getBundle().getVersion().toString());
     }
 
     private KvmtoolDriver(ManagerConfig config, HostEnvironment host, Services services, EventAdmin eventAdmin,
@@ -479,6 +482,18 @@ public final class KvmtoolDriver implements DomainDriver {
             return new CgroupStats(0, 0, -1, -1, List.of(), CgroupStats.Source.CGROUP);
         }
         return s.cgroups().stats(run.cgroup, run.pid());
+    }
+
+    /** No job: the counters are the taps' own, read from sysfs, and the live definition is one consistent read. */
+    @Override
+    public List<InterfaceStats> interfaceStats(String name) {
+        DomainObject d = registry.get(name);
+        DomainRun run = d.run();
+        if (run == null || !d.state().isActive()) {
+            throw invalid("domain is not running");
+        }
+        return run.definition.devices().interfaces().stream().filter(DomainDefinition.NetInterface::hasTap)
+                .map(s.network()::stats).toList();
     }
 
     @Override

@@ -126,9 +126,11 @@ final class Reattacher {
         }
         cleanInactiveCgroups();
         if (allRead) {
-            removeHomesOfNoRun(named);
+            Set<String> live = liveHomes(named);
+            removeHomesOfNoRun(live);
+            removeTapsOfNoRun(live);
         } else {
-            LOG.warning("HOME dirs not cleaned: a status file was left unread");
+            LOG.warning("HOME dirs and taps not cleaned: a status file was left unread");
         }
         return new Result(adopted.get(), ended.get());
     }
@@ -138,18 +140,10 @@ final class Reattacher {
      * (the helper then ends without exec), or a crash between a stop's end and its cleanup. Nothing runs in
      * them: every lkvm of this manager has a status file, written before it runs, naming its HOME.
      */
-    private void removeHomesOfNoRun(Set<String> named) {
+    private void removeHomesOfNoRun(Set<String> live) {
         Path homeRoot = settings.runDir().resolve("home");
         if (!Files.isDirectory(homeRoot)) {
             return;
-        }
-        // every status file's HOME (one left alone keeps its socket), and the runs a recovered file adopted
-        Set<String> live = new HashSet<>(named);
-        for (DomainObject d : registry.all()) {
-            DomainRun r = d.run();
-            if (r != null) {
-                live.add(r.homeDir);
-            }
         }
         try (var homes = Files.newDirectoryStream(homeRoot)) {
             for (Path h : homes) {
@@ -160,6 +154,33 @@ final class Reattacher {
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "HOME dirs under " + homeRoot + " not cleaned: " + e.getMessage(), e);
+        }
+    }
+
+    /** Every status file's HOME (one left alone keeps its socket), and the runs a recovered file adopted. */
+    private Set<String> liveHomes(Set<String> named) {
+        Set<String> live = new HashSet<>(named);
+        for (DomainObject d : registry.all()) {
+            DomainRun r = d.run();
+            if (r != null) {
+                live.add(r.homeDir);
+            }
+        }
+        return live;
+    }
+
+    /**
+     * Taps made for runs that no status file names: a start cut short between making its taps and writing its
+     * status file (a dead guest's run has a file, and its stop removed them above). Taps carry their run's HOME.
+     */
+    private void removeTapsOfNoRun(Set<String> live) {
+        try {
+            List<String> removed = s.network().removeOrphans(settings.runDir().resolve("home") + "/", live);
+            if (!removed.isEmpty()) {
+                LOG.info(() -> "removed taps " + removed + ": no run of this manager owns them");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "taps of no run not cleaned: " + e.getMessage(), e);
         }
     }
 

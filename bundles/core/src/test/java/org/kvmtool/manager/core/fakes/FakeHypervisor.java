@@ -31,6 +31,18 @@ public final class FakeHypervisor implements Hypervisor {
         if (d.devices().balloon()) {
             a.add("--balloon");
         }
+        if (hugetlbfs != null) {
+            a.addAll(List.of("--hugetlbfs", hugetlbfs));
+        }
+        for (var n : d.devices().interfaces()) {
+            if (n.hasTap() && n.tapDevice() == null) {
+                throw new KvmtoolException(ErrorCode.CONFIG_UNSUPPORTED, "interface without a tap name");
+            }
+            a.addAll(List.of("-n", n.hasTap() ? "mode=tap,tapif=" + n.tapDevice() : "mode=user"));
+        }
+        if (d.devices().vsock() != null) {
+            a.addAll(List.of("--vsock", String.valueOf(d.devices().vsock().cid())));
+        }
         return a;
     }
 
