@@ -22,12 +22,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * tests skip, saying so, without them. The test code may run {@code ip}; the product never does.
  */
 public final class HostNet implements BeforeEachCallback, AfterEachCallback {
-    static final Path SYS = Path.of("/sys/class/net");
+    public static final Path SYS = Path.of("/sys/class/net");
     /** The owner prefix of this JVM's test taps: what the cleanup removes. */
-    final String ownerPrefix = "/kvmtool-network-test-" + ProcessHandle.current().pid() + "/";
+    public final String ownerPrefix = "/kvmtool-network-test-" + ProcessHandle.current().pid() + "/";
     private final List<String> links = new ArrayList<>();
+    private final List<String> prefixes = new ArrayList<>(List.of(ownerPrefix));
 
-    static boolean isRoot() {
+    public static boolean isRoot() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("Uid:")) {
@@ -53,7 +54,7 @@ public final class HostNet implements BeforeEachCallback, AfterEachCallback {
         try (var names = Files.list(SYS)) {
             for (Path p : names.toList()) {
                 String alias = read(p.getFileName().toString(), "ifalias");
-                if (alias.contains(ownerPrefix)) {
+                if (prefixes.stream().anyMatch(alias::contains)) {
                     left.add(p.getFileName().toString());
                 }
             }
@@ -69,22 +70,56 @@ public final class HostNet implements BeforeEachCallback, AfterEachCallback {
         links.clear();
     }
 
+    /** Taps whose mark names an owner under {@code prefix} (a manager's run dir) are removed after each test too. */
+    public void removeTapsOf(String prefix) {
+        prefixes.add(prefix);
+    }
+
+    /**
+     * Runs the traffic script (tap-traffic.py, with /usr/bin/python3) with these arguments; its output, or an
+     * AssertionError when it fails. Skips when python3 is missing.
+     */
+    public static String traffic(String... args) throws IOException, InterruptedException {
+        Path python = Path.of("/usr/bin/python3");
+        assumeTrue(Files.isExecutable(python), "the test traffic is made by /usr/bin/python3, which is missing");
+        Path script = Files.createTempFile("tap-traffic", ".py");
+        try (var in = HostNet.class.getResourceAsStream("/tap-traffic.py")) {
+            Files.write(script, in.readAllBytes());
+            List<String> cmd = new ArrayList<>(List.of(python.toString(), script.toString()));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("tap-traffic.py " + List.of(args) + " did not end");
+            }
+            String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                throw new AssertionError("tap-traffic.py " + List.of(args) + " failed: " + said);
+            }
+            return said;
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
     /** A name nobody has: PREFIX and random hex, at most 15 bytes. */
-    static String unique(String prefix) {
+    public static String unique(String prefix) {
         return prefix + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffff_ffffL);
     }
 
     /** A new bridge, up, with the given MTU. */
-    String bridge(int mtu) {
+    public String bridge(int mtu) {
         String name = unique("kvtb");
         links.add(name);
-        must("ip", "link", "add", name, "mtu", Integer.toString(mtu), "type", "bridge");
-        must("ip", "link", "set", name, "up");
+        must("ip", "link", "add", name, "type", "bridge");
+        // set after creation, so the bridge keeps it (an MTU given at creation follows its ports: the last port
+        // to leave takes the bridge back to 1500)
+        must("ip", "link", "set", name, "mtu", Integer.toString(mtu), "up");
         return name;
     }
 
     /** A tap made by hand (an operator's existing tap). */
-    String tap() {
+    public String tap() {
         String name = unique("kvtt");
         links.add(name);
         must("ip", "tuntap", "add", "dev", name, "mode", "tap");
@@ -92,17 +127,17 @@ public final class HostNet implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** A tap name the service will make: removed after the test too. */
-    String named() {
+    public String named() {
         String name = unique("kvtn");
         links.add(name);
         return name;
     }
 
-    static boolean exists(String name) {
+    public static boolean exists(String name) {
         return Files.exists(SYS.resolve(name));
     }
 
-    static String read(String name, String attribute) {
+    public static String read(String name, String attribute) {
         try {
             return Files.readString(SYS.resolve(name).resolve(attribute), StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
@@ -111,7 +146,7 @@ public final class HostNet implements BeforeEachCallback, AfterEachCallback {
     }
 
     /** The bridge a device is a port of, or null. */
-    static String master(String name) {
+    public static String master(String name) {
         Path m = SYS.resolve(name).resolve("master");
         try {
             return Files.isSymbolicLink(m) ? Files.readSymbolicLink(m).getFileName().toString() : null;
@@ -120,14 +155,14 @@ public final class HostNet implements BeforeEachCallback, AfterEachCallback {
         }
     }
 
-    static void must(String... cmd) {
+    public static void must(String... cmd) {
         int rc = run(cmd);
         if (rc != 0) {
             throw new AssertionError(String.join(" ", cmd) + " failed: " + rc);
         }
     }
 
-    static int run(String... cmd) {
+    public static int run(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
