@@ -34,6 +34,7 @@ final class Proc {
     static final int CONNECT_NUM_OF_DOMAINS = 51;
     static final int CONNECT_GET_HOSTNAME = 59;
     static final int CONNECT_SUPPORTS_FEATURE = 60;
+    static final int DOMAIN_INTERFACE_STATS = 65;
     static final int AUTH_LIST = 66;
     static final int DOMAIN_EVENT_LIFECYCLE = 107;
     static final int CONNECT_GET_URI = 110;
@@ -83,7 +84,7 @@ final class Proc {
                     CONNECT_GET_URI, DOMAIN_IS_ACTIVE, DOMAIN_IS_PERSISTENT, CONNECT_DOMAIN_EVENT_REGISTER_ANY,
                     CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, DOMAIN_HAS_MANAGED_SAVE_IMAGE, DOMAIN_SNAPSHOT_NUM,
                     DOMAIN_GET_STATE, CONNECT_LIST_ALL_DOMAINS, CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
-                    CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY -> true;
+                    CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, DOMAIN_INTERFACE_STATS -> true;
             default -> false;
         };
     }
