@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
@@ -33,46 +31,28 @@ import org.kvmtool.manager.network.HostNet;
  * skip, saying so).
  */
 class NetworkScenariosTest {
-    private static final String USER = "kvmtool-itest";
-    private static final String REAL_LKVM = System.getenv("KVMTOOL_LKVM");
-
     @TempDir
     Path tmp;
     @RegisterExtension
     final HostNet net = new HostNet();
+    SystemModeHost sys;
     RealHost h;
-    Path run;
     String bridge;
 
     @BeforeEach
     void setUp() throws Exception {
         String why = RealHost.unavailable(tmp);
         assumeTrue(why == null, why);
-        if (Mounts.run("id", USER) != 0) {
-            assumeTrue(Mounts.run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER) == 0,
-                    "useradd " + USER + " failed");
-        }
-        h = new RealHost(tmp);
-        // HOME dirs must be reachable by lkvm's user: the run dir may not hide behind a root-only temp dir
-        run = Files.createDirectories(Path.of("/run/kvmtool-net-" + ProcessHandle.current().pid()));
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-        net.removeTapsOf(run + "/");
-        String lkvm = REAL_LKVM == null || REAL_LKVM.isBlank() ? h.settings.lkvmBinary() : REAL_LKVM;
-        h.settings = new DriverSettings(DriverSettings.SYSTEM_URI, true, lkvm, tmp.resolve("etc"), run, tmp.resolve("log"),
-                h.settings.cgroupParent(), USER, h.settings.shutdownTimeout(), 1 << 20, h.settings.jobWaitTimeout(),
-                h.settings.readyTimeout(), h.settings.destroyGrace(), h.settings.ipcTimeout());
+        sys = new SystemModeHost(tmp, "kvmtool-net");
+        h = sys.h;
+        net.removeTapsOf(sys.run + "/");
         bridge = net.bridge(1450);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-        if (run != null && Files.exists(run)) {
-            try (var w = Files.walk(run)) {
-                w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+        if (sys != null) {
+            sys.close();
         }
     }
 
@@ -91,7 +71,7 @@ class NetworkScenariosTest {
     private void assertOnBridge(String tap) throws Exception {
         assertTrue(tap.matches("kvmtap\\d+"), tap);
         assertEquals(bridge, HostNet.master(tap), tap + " on its bridge");
-        int uid = LkvmUser.resolve(USER, Path.of("/etc"), Path.of("/dev/kvm")).uid();
+        int uid = SystemModeHost.user().uid();
         assertEquals(Integer.toString(uid), HostNet.read(tap, "owner"), "lkvm's user owns " + tap);
         assertEquals(1, Integer.decode(HostNet.read(tap, "flags")) & 1, tap + " is up");
         assertEquals("1450", HostNet.read(tap, "mtu"));
@@ -120,7 +100,7 @@ class NetworkScenariosTest {
     /** The real lkvm must hold its tap; the stand-in holds it only once it opens taps as lkvm does. */
     private static void requireHeld(long pid, String tap) throws IOException {
         boolean held = holds(pid, tap);
-        if (REAL_LKVM != null && !REAL_LKVM.isBlank()) {
+        if (SystemModeHost.real()) {
             assertTrue(held, "lkvm " + pid + " holds " + tap);
         }
         assumeTrue(held, "the stand-in does not open its tap (as lkvm does) yet: run with KVMTOOL_LKVM for these checks");
@@ -174,10 +154,10 @@ class NetworkScenariosTest {
         long lostPid = driver.lookup("lost").orElseThrow().pid();
         driver.deactivate();
         Mounts.run("kill", "-9", Long.toString(lostPid));
-        // ended: its descriptors are closed (nobody reaps it while no driver runs: a zombie has none)
+        // ended, every thread of it (nobody reaps it while no driver runs: its leader stays a zombie)
         Fixture.await("lkvm " + lostPid + " ended", () -> {
-            try (var fds = Files.list(Path.of("/proc/" + lostPid + "/fdinfo"))) {
-                return fds.findAny().isEmpty();
+            try (var tasks = Files.list(Path.of("/proc/" + lostPid + "/task"))) {
+                return tasks.count() <= 1 && Files.readString(Path.of("/proc/" + lostPid + "/stat")).contains(") Z ");
             } catch (IOException gone) {
                 return true;
             }
@@ -214,7 +194,7 @@ class NetworkScenariosTest {
     @Test
     void sessionModeRefusesToMakeTaps() throws Exception {
         h.settings = new DriverSettings(DriverSettings.SESSION_URI, false, h.settings.lkvmBinary(), tmp.resolve("etc"),
-                tmp.resolve("srun"), tmp.resolve("log"), h.settings.cgroupParent(), USER, h.settings.shutdownTimeout(), 1 << 20,
+                tmp.resolve("srun"), tmp.resolve("log"), h.settings.cgroupParent(), SystemModeHost.USER, h.settings.shutdownTimeout(), 1 << 20,
                 h.settings.jobWaitTimeout(), h.settings.readyTimeout(), h.settings.destroyGrace(), h.settings.ipcTimeout());
         KvmtoolDriver driver = h.activate();
         driver.define(bridged("s"));
@@ -223,6 +203,36 @@ class NetworkScenariosTest {
         assertTrue(e.getMessage().startsWith("domain 's', interface 1: kvmtool:///session cannot make taps"), e.getMessage());
         assertEquals(List.of(), taps());
         assertEquals(List.of(), h.leftovers());
+    }
+
+    /**
+     * vsock needs the host's /dev/vhost-vsock: without it the start is refused before anything is made; with it
+     * two guests get two CIDs from 3 up that lkvm is given.
+     */
+    @Test
+    void vsockGuestsGetFreeCidsOrAClearRefusal() throws Exception {
+        KvmtoolDriver driver = h.activate();
+        String vsock = "<devices><vsock model='virtio'><cid auto='yes'/></vsock>";
+        driver.define(RealHost.xml("v1").replace("<devices>", vsock));
+        driver.define(RealHost.xml("v2").replace("<devices>", vsock));
+        if (!Files.exists(Path.of("/dev/vhost-vsock"))) {
+            KvmtoolException e = assertThrows(KvmtoolException.class, () -> driver.start("v1"));
+            assertEquals(ErrorCode.CONFIG_UNSUPPORTED, e.code());
+            assertEquals("domain 'v1' has a vsock, but this host has no /dev/vhost-vsock (load the vhost_vsock module)", e.getMessage());
+            assertFalse(driver.lookup("v1").orElseThrow().isActive());
+            assertEquals(List.of(), h.leftovers());
+            return;
+        }
+        driver.start("v1");
+        driver.start("v2");
+        List<Long> cids = new java.util.ArrayList<>();
+        for (String n : List.of("v1", "v2")) {
+            List<String> argv = List.of(Files.readString(Path.of("/proc/" + driver.lookup(n).orElseThrow().pid() + "/cmdline")).split("\0"));
+            long cid = Long.parseLong(argv.get(argv.indexOf("--vsock") + 1));
+            assertTrue(driver.dumpXml(n).contains("<cid auto=\"yes\" address=\"" + cid + "\"/>"), driver.dumpXml(n));
+            cids.add(cid);
+        }
+        assertTrue(cids.get(0) >= 3 && cids.get(1) >= 3 && !cids.get(0).equals(cids.get(1)), cids.toString());
     }
 
     /** The taps on this test's bridge. */

@@ -41,6 +41,9 @@ public final class TapNetworkService implements NetworkService {
     private static final Pattern GENERATED = Pattern.compile(PREFIX + "\\d{1,9}");
     private static final String MARK = "kvmtool-manager ";
     private static final int MAX_GENERATED = 100_000;
+    /** How long a held tap is waited for before its removal is given up (logged): 1 s. */
+    private static final int BUSY_RETRIES = 20;
+    private static final long BUSY_RETRY_MILLIS = 50;
 
     private final SysNet sys;
     private final Ioctls ioctls;
@@ -244,18 +247,35 @@ public final class TapNetworkService implements NetworkService {
         cids.release(owner);
     }
 
-    /** True if removed (or gone); failures are logged, never thrown. */
+    /**
+     * True if removed (or gone); failures are logged, never thrown. A tap still held is waited for a little: a
+     * killed lkvm's leader is a zombie (and /proc says it ended) while its other threads still close its files.
+     */
     private boolean delete(String domain, String tap) {
-        try {
-            ioctls.deleteTap(tap);
-            return true;
-        } catch (Ioctls.Failure e) {
-            if (!sys.exists(tap)) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                ioctls.deleteTap(tap);
                 return true;
+            } catch (Ioctls.Failure e) {
+                if (!sys.exists(tap)) {
+                    return true;
+                }
+                if (e.errno() == Ioctls.EBUSY && attempt < BUSY_RETRIES) {
+                    sleep(BUSY_RETRY_MILLIS);
+                    continue;
+                }
+                String why = e.errno() == Ioctls.EBUSY ? " (a process, lkvm?, still holds it)" : "";
+                LOG.log(Level.WARNING, domain + ": cannot remove tap " + tap + why + ": " + e.getMessage(), e);
+                return false;
             }
-            String why = e.errno() == Ioctls.EBUSY ? " (a process, lkvm?, still holds it)" : "";
-            LOG.log(Level.WARNING, domain + ": cannot remove tap " + tap + why + ": " + e.getMessage(), e);
-            return false;
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

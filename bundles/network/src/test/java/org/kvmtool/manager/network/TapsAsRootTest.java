@@ -170,8 +170,9 @@ class TapsAsRootTest {
         String br = net.bridge(1500);
         NetInterface nic = service.prepare("c", owner("1"), List.of(bridged(br, "52:54:00:00:0c:01")), UID, GID).get(0);
         InterfaceStats before = service.stats(nic);
-        assertEquals(new InterfaceStats(nic.tapDevice(), "52:54:00:00:0c:01", 0, 0, 0, 0, 0, 0, 0, 0), before,
-                "a new tap has counted nothing");
+        assertEquals(List.of(nic.tapDevice(), "52:54:00:00:0c:01", 0L, 0L, 0L, 0L), List.of(before.device(), before.mac(),
+                before.rxPackets(), before.rxBytes(), before.txPackets(), before.txBytes()),
+                "a new tap has carried nothing (the bridge's own chatter before a reader came may count as drops) " + before);
         assertEquals("sent 5, received 5\n", HostNet.traffic(nic.tapDevice(), br, "5"));
         InterfaceStats after = service.stats(nic);
         assertEquals(5, after.txPackets(), "the guest's 5 frames: the tap's rx " + after);
