@@ -19,7 +19,10 @@ final class SystemModeHost implements AutoCloseable {
     final RealHost h;
     final Path run;
 
+    /** Skips the test, saying why, when the real services, root or the user are not there. */
     SystemModeHost(Path tmp, String runName) throws Exception {
+        String why = RealHost.unavailable(tmp);
+        assumeTrue(why == null, why);
         assumeTrue(HostEnvironment.effectiveUid(Path.of("/proc/self/status")) == 0, "system mode needs root");
         if (Mounts.run("id", USER) != 0) {
             assumeTrue(Mounts.run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER) == 0,
