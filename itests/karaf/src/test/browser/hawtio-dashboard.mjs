@@ -103,6 +103,13 @@ async function buttons(name) {
   return row(name).locator('.kvmtool-actions button').evaluateAll((bs) => bs.map((b) => b.textContent.trim()));
 }
 
+// The open domain's AllowedOperations, from its attribute table: "[shutdown, reboot, ...]".
+async function allowedOperations() {
+  const cell = page.locator('.kvmtool-attributes tr[data-attribute="AllowedOperations"] td');
+  await cell.waitFor({ timeout: T.ui });
+  return (await cell.textContent()).trim().replace(/^\[|\]$/g, '').split(/,\s*/).filter((op) => op);
+}
+
 async function login() {
   await page.goto(`${base}/hawtio/`, { timeout: T.boot });
   await page.getByLabel('Username').fill(user, { timeout: T.boot });
@@ -180,7 +187,8 @@ async function adminScenario() {
     }, null, { timeout: T.ui });
     log(`  alpha: ${(await row('alpha').locator('.kvmtool-state').textContent()).trim()}, CPU `
       + (await row('alpha').locator('.kvmtool-cpu').textContent()).trim());
-    assert.deepEqual(await buttons('alpha'), ['shutdown', 'reboot', 'suspend', 'destroy']);
+    // undefine too: a running persistent domain may be undefined, it goes on as a transient one
+    assert.deepEqual(await buttons('alpha'), ['shutdown', 'reboot', 'suspend', 'destroy', 'undefine']);
     assert.deepEqual(await buttons('beta'), ['start', 'undefine'], 'beta is untouched');
   });
 
@@ -202,6 +210,16 @@ async function adminScenario() {
     await page.waitForSelector('.kvmtool-attributes tr[data-attribute="CpuTimeNanos"]', { timeout: T.ui });
     const pid = await page.locator('.kvmtool-attributes tr[data-attribute="Pid"] td').textContent();
     assert.match(pid.trim(), /^[1-9]\d*$/, 'a running domain has a pid');
+    // the row's buttons are the driver's AllowedOperations (an admin may invoke them all)
+    const allowed = await allowedOperations();
+    log(`  AllowedOperations of alpha: ${allowed.join(', ')}`);
+    const shown = await buttons('alpha');
+    assert.deepEqual(shown, ['shutdown', 'reboot', 'suspend', 'destroy', 'undefine']);
+    for (const op of shown) {
+      assert.ok(allowed.includes(op), `${op} is shown, so AllowedOperations names it: ${allowed}`);
+    }
+    assert.ok(!allowed.includes('start'), `a running domain does not allow start: ${allowed}`);
+    assert.ok(allowed.includes('sendConsole'), 'the console box is there because sendConsole is allowed');
   });
 
   await step('refresh with the domain panel open: still one bulk request per cycle', async () => {
@@ -231,7 +249,7 @@ async function adminScenario() {
   await step('suspend and resume alpha', async () => {
     await row('alpha').locator('.kvmtool-op-suspend').click();
     await waitState('alpha', 'paused');
-    assert.deepEqual(await buttons('alpha'), ['resume', 'destroy']);
+    assert.deepEqual(await buttons('alpha'), ['resume', 'destroy', 'undefine']);
     await row('alpha').locator('.kvmtool-op-resume').click();
     await waitState('alpha', 'running');
   });
@@ -277,9 +295,33 @@ async function viewerScenario() {
     assert.equal(await page.locator('.kvmtool-error').count(), 0, 'no error shown');
   });
 
+  await step('the permissions are asked of the JMX security MBean Hawtio\'s RBAC chose', async () => {
+    const execs = jolokia.flatMap((r) => {
+      try {
+        const body = JSON.parse(r.body);
+        return Array.isArray(body) ? body : [body];
+      } catch (e) {
+        return [];   // a GET
+      }
+    }).filter((b) => b.type === 'exec' && /^canInvoke\(/.test(b.operation || ''));
+    // Hawtio's own RBAC decorates its JMX tree with canInvoke(String) of the MBean it chose
+    const hawtios = new Set(execs.filter((b) => b.operation === 'canInvoke(java.lang.String)').map((b) => b.mbean));
+    const ours = execs.filter((b) => b.operation === 'canInvoke(java.util.Map)'
+      && JSON.stringify(b.arguments).includes('kvmtool:type=Domain,name=beta'));
+    log(`  Hawtio asks ${[...hawtios].join(', ')}; the tab asked ${ours.map((b) => b.mbean).join(', ')}`);
+    assert.equal(hawtios.size, 1, `Hawtio's RBAC uses one MBean: ${[...hawtios]}`);
+    assert.ok(ours.length >= 1, 'the tab asked canInvoke(Map) about beta');
+    assert.ok(ours.every((b) => hawtios.has(b.mbean)), 'the tab asks the same MBean');
+  });
+
   await step('the viewer opens beta: attributes, no console, no definition', async () => {
     await row('beta').locator('.kvmtool-name').click();
     await page.waitForSelector('.kvmtool-attributes tr[data-attribute="State"]', { timeout: T.ui });
+    // beta's state allows start and more: the viewer lacks the buttons because Karaf refuses him, not the state
+    const allowed = await allowedOperations();
+    log(`  AllowedOperations of beta: ${allowed.join(', ')}`);
+    assert.ok(allowed.includes('start'), `beta (shut off) allows start: ${allowed}`);
+    assert.equal(await row('beta').locator('.kvmtool-actions button').count(), 0);
     assert.equal(await page.locator('.kvmtool-console').count(), 0);
     assert.equal(await page.locator('.kvmtool-xml').count(), 0);
     assert.equal(await page.locator('.kvmtool-setmem').count(), 0);

@@ -41,6 +41,9 @@ final class ContractTexts {
                         Map.entry("State", "running, paused, shutdown (being shut down) or shutoff"),
                         Map.entry("StateReason", "Why the domain is in its state: booted, unpaused, user, shutdown, "
                                 + "destroyed, crashed, failed, unknown"),
+                        Map.entry("AllowedOperations", "The operations the domain's state admits now: start, shutdown, "
+                                + "destroy, reboot, suspend, resume, undefine, setMemory, setAutostart (the Autostart "
+                                + "attribute), sendConsole (and console sessions), memoryStats"),
                         Map.entry("Persistent", "Whether the domain has a definition (false: transient)"),
                         Map.entry("Autostart", "Whether the manager starts the domain when it starts"),
                         Map.entry("Pid", "lkvm's process id; -1 when inactive"),

@@ -7,6 +7,7 @@ import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.Operation;
 
 /**
  * A thin adapter: one domain of the driver as {@link DomainMXBean}. Its only state: the last cgroup figures,
@@ -56,6 +57,12 @@ final class DomainBean implements DomainMXBean {
     @Override
     public String getStateReason() {
         return read("StateReason", () -> info().reason().word());
+    }
+
+    @Override
+    public String[] getAllowedOperations() {
+        return read("AllowedOperations", () -> info().allowedOperations().stream().map(Operation::mbeanName)
+                .toArray(String[]::new));
     }
 
     @Override

@@ -19,6 +19,13 @@ public interface DomainMXBean {
     /** libvirt's reason word for the state: booted, unpaused, user, shutdown, destroyed, crashed, failed... */
     String getStateReason();
 
+    /**
+     * The operations the domain's state and persistence admit now, by their MBean names, in a fixed order:
+     * start, shutdown, destroy, reboot, suspend, resume, undefine, setMemory, setAutostart, sendConsole,
+     * memoryStats ({@link org.kvmtool.manager.api.Operation}, the driver's own table).
+     */
+    String[] getAllowedOperations();
+
     boolean isPersistent();
 
     boolean isAutostart();

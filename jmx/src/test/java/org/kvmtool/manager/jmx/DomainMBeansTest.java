@@ -103,6 +103,7 @@ class DomainMBeansTest {
         expected.put("Vcpus", SimpleType.INTEGER);
         expected.put("VcpuThreadIds", ArrayType.getPrimitiveArrayType(long[].class));
         expected.put("InterfaceStats", ArrayType.getArrayType(interfaceCountersType()));
+        expected.put("AllowedOperations", ArrayType.getArrayType(SimpleType.STRING));
         assertAttributes(info, expected, Set.of("Autostart", "CpuShares", "MemoryLimitBytes"));
         assertEquals(expected.keySet(), attributeNames(info), "no attribute beyond the contract (no 'Memory')");
         for (String op : List.of("start", "shutdown", "destroy", "reboot", "suspend", "resume", "undefine")) {
@@ -194,6 +195,30 @@ class DomainMBeansTest {
         assertEquals("tap-ops", stats[1].get("device"));
         assertNull(stats[1].get("mac"));
         assertEquals(40L, stats[1].get("txPackets"));
+    }
+
+    /** The contract's names, in its order, as the state and persistence change; each one listed is admitted. */
+    @Test
+    void allowedOperationsFollowTheStateAndPersistence() throws Exception {
+        ObjectName vm = define("vm1");
+        assertArrayEquals(new String[] {"start", "undefine", "setMemory", "setAutostart"},
+                (String[]) server.getAttribute(vm, "AllowedOperations"));
+        invoke(vm, "start");
+        assertArrayEquals(new String[] {"shutdown", "destroy", "reboot", "suspend", "undefine", "setMemory",
+                "setAutostart", "sendConsole", "memoryStats"}, (String[]) server.getAttribute(vm, "AllowedOperations"));
+        invoke(vm, "suspend");
+        String[] paused = (String[]) server.getAttribute(vm, "AllowedOperations");
+        assertArrayEquals(new String[] {"destroy", "resume", "undefine", "setMemory", "setAutostart", "sendConsole"},
+                paused);
+        // what is not listed is refused, with the message the list stands for
+        assertEquals("[OPERATION_INVALID] domain is paused",
+                clientException(() -> server.invoke(vm, "shutdown", null, null)).getMessage());
+        assertEquals("[OPERATION_INVALID] domain is already paused",
+                clientException(() -> server.invoke(vm, "suspend", null, null)).getMessage());
+        invoke(vm, "resume");
+        invoke(vm, "undefine"); // running on as a transient domain
+        assertArrayEquals(new String[] {"shutdown", "destroy", "reboot", "suspend", "setMemory", "sendConsole",
+                "memoryStats"}, (String[]) server.getAttribute(vm, "AllowedOperations"));
     }
 
     @Test
@@ -295,7 +320,7 @@ class DomainMBeansTest {
             mbeans.awaitIdle(5, TimeUnit.SECONDS);
             server.setAttribute(ObjectNames.domain("t1"), new Attribute("Autostart", true));
         });
-        assertEquals("[OPERATION_INVALID] cannot set autostart for transient domain", transientAutostart.getMessage());
+        assertEquals("[OPERATION_INVALID] cannot set autostart for transient domain 't1'", transientAutostart.getMessage());
         for (RuntimeException e : List.of(noDomain, xml, badWrite, badMemory, transientAutostart)) {
             assertCarriesNothingOfOurs(e);
         }

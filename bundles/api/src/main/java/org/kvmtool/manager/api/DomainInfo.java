@@ -1,6 +1,7 @@
 package org.kvmtool.manager.api;
 
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -22,5 +23,10 @@ public record DomainInfo(String name, UUID uuid, int id, DomainState state, Stat
 
     public boolean isActive() {
         return state.isActive();
+    }
+
+    /** What this domain may do now, by its state and persistence ({@link Operation}'s table), in the enum's order. */
+    public Set<Operation> allowedOperations() {
+        return Operation.allowed(state, persistent);
     }
 }

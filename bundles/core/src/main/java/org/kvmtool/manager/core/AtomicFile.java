@@ -35,6 +35,7 @@ final class AtomicFile {
         this.io = io;
     }
 
+    /** Fails with {@link FileWriteException}, the previous target intact. */
     void write(Path target, byte[] data) {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
@@ -56,7 +57,7 @@ final class AtomicFile {
             } catch (IOException ignored) {
                 // the directory itself is failing; the previous target is still intact
             }
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot write " + target + ": " + reason(e), e);
+            throw new FileWriteException(target, reason(e), e);
         }
     }
 

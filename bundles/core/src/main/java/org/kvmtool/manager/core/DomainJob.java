@@ -15,7 +15,7 @@ import org.kvmtool.manager.api.KvmtoolException;
 final class DomainJob {
     private final String domain;
     private final Clock clock;
-    private String holder;
+    private JobKind holder;
     private Thread owner;
     private long sinceMillis;
     private boolean aborted;
@@ -25,7 +25,7 @@ final class DomainJob {
         this.clock = clock;
     }
 
-    synchronized void begin(String job, Duration timeout) {
+    synchronized void begin(JobKind job, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean interrupted = false;
         try {
@@ -34,14 +34,14 @@ final class DomainJob {
                 if (left <= 0) {
                     long held = (clock.millis() - sinceMillis) / 1000;
                     throw new KvmtoolException(ErrorCode.OPERATION_TIMEOUT, "timed out waiting for domain '" + domain
-                            + "': job '" + holder + "' holds it (for " + held + " s)");
+                            + "': job '" + holder.word() + "' holds it (for " + held + " s)");
                 }
                 try {
                     wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
                     interrupted = true;
                     throw new KvmtoolException(ErrorCode.OPERATION_FAILED,
-                            "interrupted while waiting for domain '" + domain + "' (job '" + holder + "')", e);
+                            "interrupted while waiting for domain '" + domain + "' (job '" + holder.word() + "')", e);
                 }
             }
             holder = job;
@@ -58,7 +58,7 @@ final class DomainJob {
     /** Ends the job of the calling thread; clears an interrupt that an abort may have left. */
     synchronized void end() {
         if (owner != Thread.currentThread()) {
-            throw new IllegalStateException("job '" + holder + "' of " + domain + " ended by a thread that does not hold it");
+            throw new IllegalStateException("job '" + (holder == null ? "none" : holder.word()) + "' of " + domain + " ended by a thread that does not hold it");
         }
         holder = null;
         owner = null;
@@ -66,17 +66,13 @@ final class DomainJob {
         notifyAll();
     }
 
-    synchronized String holder() {
+    synchronized JobKind holder() {
         return holder;
     }
 
-    synchronized boolean heldByCurrentThread() {
-        return owner == Thread.currentThread();
-    }
-
     /** Aborts the current job if it is {@code job} (destroy getting through a stuck start). */
-    synchronized boolean abortIf(String job) {
-        if (holder != null && holder.equals(job) && owner != Thread.currentThread()) {
+    synchronized boolean abortIf(JobKind job) {
+        if (holder == job && owner != Thread.currentThread()) {
             aborted = true;
             return true;
         }

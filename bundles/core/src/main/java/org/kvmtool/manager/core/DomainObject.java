@@ -2,6 +2,7 @@ package org.kvmtool.manager.core;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 
 import org.kvmtool.manager.api.DomainDefinition;
@@ -68,9 +69,10 @@ final class DomainObject {
         return reason.state();
     }
 
-    /** Only {@link StateKeeper} changes the state. */
-    synchronized void setReason(StateReason r) {
-        this.reason = r;
+    /** Only {@link StateKeeper} changes the state: only it can make the key. */
+    synchronized void setReason(StateKeeper.Key key, StateReason r) {
+        Objects.requireNonNull(key, "only StateKeeper changes the state");
+        this.reason = Objects.requireNonNull(r, "reason");
     }
 
     synchronized DomainRun run() {

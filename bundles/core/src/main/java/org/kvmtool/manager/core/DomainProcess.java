@@ -26,7 +26,6 @@ import org.kvmtool.manager.api.StateReason;
  */
 final class DomainProcess {
     private static final Logger LOG = Logger.getLogger(DomainProcess.class.getName());
-    private static final long MIB = 1024 * 1024;
 
     /** Where the exit watcher's news goes (the driver's exit handler). */
     interface ExitSink {
@@ -127,10 +126,10 @@ final class DomainProcess {
         }
         // lkvm runs: from here on nothing kills it; a failure is reported, the guest stays
         keeper.transition(d, StateReason.BOOTED);
-        long deflate = def.maxMemoryBytes() - def.currentMemoryBytes();
-        if (def.devices().balloon() && deflate >= MIB) {
+        int inflate = Balloon.initialInflateMiB(def);
+        if (inflate > 0) {
             try {
-                s.control().balloon(socket, (int) (deflate / MIB));
+                s.control().balloon(socket, inflate);
             } catch (KvmtoolException e) {
                 LOG.log(Level.WARNING, d.name + ": cannot set the balloon target: " + e.getMessage(), e);
                 run.currentMemoryBytes = def.maxMemoryBytes();
@@ -251,7 +250,7 @@ final class DomainProcess {
             awaitQuietly(reaped, settings.destroyGrace());
             quietly(d, "remove the cgroup", () -> s.cgroups().remove(run.cgroup));
         }
-        quietly(d, "remove HOME", () -> deleteTree(Path.of(run.homeDir)));
+        quietly(d, "remove HOME", () -> FileTrees.deleteTree(Path.of(run.homeDir)));
         // last: lkvm's final words may still be on their way from the pty to the ring
         if (run.consoleOpen) {
             quietly(d, "close the console", () -> s.console().close(d.name));
@@ -305,7 +304,7 @@ final class DomainProcess {
         Path home = Path.of(run.homeDir);
         Path lkvmDir = home.resolve(".lkvm");
         try {
-            deleteTree(home); // a leftover of an earlier life with this id
+            FileTrees.deleteTree(home); // a leftover of an earlier life with this id
             Files.createDirectories(lkvmDir);
             Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
             Files.setPosixFilePermissions(lkvmDir, PosixFilePermissions.fromString("rwx------"));
@@ -347,8 +346,8 @@ final class DomainProcess {
         if (d.job.isAborted()) {
             return new KvmtoolException(ErrorCode.OPERATION_FAILED, "start of domain '" + d.name + "' aborted by destroy", e);
         }
-        if (run.process != null && !(e instanceof KvmtoolException k && k.code() == ErrorCode.SYSTEM_ERROR
-                && e.getMessage().startsWith("cannot write"))) {
+        // a status file that could not be written (before exec: lkvm never ran) is the whole story
+        if (run.process != null && !(e instanceof FileWriteException)) {
             long endedAt = -1;
             for (int i = 0; i < 70; i++) {
                 String said = run.consoleOpen ? LkvmMessages.failureLine(
@@ -389,37 +388,6 @@ final class DomainProcess {
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    /** Removes a directory tree; files that vanish meanwhile (the exit watcher removes a ghost socket) are fine. */
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
-            @Override
-            public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) throws IOException {
-                Files.deleteIfExists(f);
-                return java.nio.file.FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) throws IOException {
-                if (e instanceof java.nio.file.NoSuchFileException) {
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
-                throw e;
-            }
-
-            @Override
-            public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null && !(e instanceof java.nio.file.NoSuchFileException)) {
-                    throw e;
-                }
-                Files.deleteIfExists(dir);
-                return java.nio.file.FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     interface Step {

@@ -1,6 +1,5 @@
 package org.kvmtool.manager.core;
 
-import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -38,19 +37,5 @@ record DomainStatus(String name, UUID uuid, int id, ProcessIdentity process, lon
     DomainStatus withStopRequested() {
         return new DomainStatus(name, uuid, id, process, startedAtMillis, ptySlave, cgroup, homeDir, socketPath, reason,
                 true, currentMemoryBytes, definitionXml);
-    }
-
-    DomainStatus withCurrentMemory(long bytes) {
-        return new DomainStatus(name, uuid, id, process, startedAtMillis, ptySlave, cgroup, homeDir, socketPath, reason,
-                stopRequested, bytes, definitionXml);
-    }
-
-    DomainStatus withDefinitionXml(String xml) {
-        return new DomainStatus(name, uuid, id, process, startedAtMillis, ptySlave, cgroup, homeDir, socketPath, reason,
-                stopRequested, currentMemoryBytes, xml);
-    }
-
-    List<String> cmdline() {
-        return process.cmdline();
     }
 }

@@ -1,7 +1,6 @@
 package org.kvmtool.manager.core;
 
 import java.time.Duration;
-import java.util.Set;
 import java.util.function.Supplier;
 
 import org.kvmtool.manager.api.ErrorCode;
@@ -12,9 +11,6 @@ import org.kvmtool.manager.api.KvmtoolException;
  * still there after the wait, and at the end drops a transient domain that has ended.
  */
 final class Jobs {
-    /** Jobs that start lkvm: destroy may abort them. */
-    static final Set<String> ABORTABLE = Set.of("start", "create", "reboot", "autostart", "exit");
-
     private final DomainRegistry registry;
     private final Duration timeout;
 
@@ -23,14 +19,14 @@ final class Jobs {
         this.timeout = timeout;
     }
 
-    void run(DomainObject d, String job, Runnable body) {
+    void run(DomainObject d, JobKind job, Runnable body) {
         call(d, job, () -> {
             body.run();
             return null;
         });
     }
 
-    <T> T call(DomainObject d, String job, Supplier<T> body) {
+    <T> T call(DomainObject d, JobKind job, Supplier<T> body) {
         enter();
         try {
             d.job.begin(job, timeout);

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 import org.kvmtool.manager.api.CgroupService;
@@ -26,13 +25,12 @@ import org.kvmtool.manager.api.DomainXmlCodec;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
-import org.kvmtool.manager.api.HypervisorInfo;
 import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
-import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.LkvmControl;
 import org.kvmtool.manager.api.ManagerInfo;
 import org.kvmtool.manager.api.NetworkService;
+import org.kvmtool.manager.api.Operation;
 import org.kvmtool.manager.api.ProcessSpawner;
 import org.kvmtool.manager.api.StateReason;
 import org.osgi.framework.BundleContext;
@@ -46,32 +44,31 @@ import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 /**
- * The stateful driver (libvirt's driver layer): lookup, precondition, job, event; the process layer does
- * the rest. All state is rebuilt from files at activation and nothing is ended at deactivation, so a
- * restart, update or refresh of the bundle never touches a guest.
+ * The stateful driver in libvirt's driver-layer shape: each operation looks its domain up, checks the
+ * precondition ({@link Operation}'s table), takes the domain's job and calls the process layer
+ * ({@link DomainProcess}, {@link LkvmIpc}); state and its events change in {@link StateKeeper}, definitions
+ * in {@link DefinitionKeeper}. All state is rebuilt from files at activation ({@link Reattacher}) and nothing
+ * is ended at deactivation, so a restart, update or refresh of the bundle never touches a guest.
  */
 @Component(service = DomainDriver.class, configurationPid = "org.kvmtool.manager", immediate = true)
 @Designate(ocd = ManagerConfig.class)
 public final class KvmtoolDriver implements DomainDriver {
-    /** How long an lkvm whose IPC failed is watched for its end (a kill in progress) before blaming IPC. */
-    private static final long IPC_FAILURE_EXIT_WAIT_MILLIS = 200;
-
     private static final Logger LOG = Logger.getLogger(KvmtoolDriver.class.getName());
-    private static final long MIB = 1024 * 1024;
 
     private final Services s;
     private final DriverSettings settings;
     private final String version;
     private final DomainRegistry registry = new DomainRegistry();
-    private final DefinitionStore definitions;
+    private final DefinitionKeeper definitions;
     private final EventDispatcher events;
     private final StateKeeper keeper;
     private final Supervisor supervisor = new Supervisor();
     private final DomainProcess process;
     private final Jobs jobs;
-    private final AtomicReference<HypervisorInfo> hypervisor = new AtomicReference<>();
+    private final LkvmIpc ipc;
+    private final StartAbort startAbort;
+    private final HypervisorProbe hypervisor;
     private final Reattacher.Result reattached;
-    private final Clock clock;
 
     @Activate
     public KvmtoolDriver(ManagerConfig config, BundleContext context,
@@ -100,21 +97,24 @@ public final class KvmtoolDriver implements DomainDriver {
         this.s = services;
         this.settings = settings;
         this.version = version;
-        this.clock = clock;
         AtomicFile files = new AtomicFile(io);
         createDirectories(settings);
-        this.definitions = new DefinitionStore(settings.configDir(), settings.autostartDir(), files);
+        DefinitionStore definitionFiles = new DefinitionStore(settings.configDir(), settings.autostartDir(), files);
         StatusStore statuses = new StatusStore(settings.statusDir(), files);
         this.events = new EventDispatcher(eventAdmin, clock);
         this.keeper = new StateKeeper(statuses, events);
+        this.definitions = new DefinitionKeeper(definitionFiles, services.codec(), registry, keeper, clock);
         this.jobs = new Jobs(registry, settings.jobWaitTimeout());
+        this.hypervisor = new HypervisorProbe(services.hypervisor()::probe, settings.lkvmBinary());
+        this.ipc = new LkvmIpc(services.spawner(), LkvmIpc.EXIT_WAIT);
+        this.startAbort = new StartAbort(services.spawner());
         this.process = new DomainProcess(services, settings, statuses, keeper, clock,
                 () -> settings.systemMode() ? LkvmUser.resolve(settings.lkvmUser(), host.etcDir(), host.devKvm())
                         : LkvmUser.SAME_AS_MANAGER,
-                this::binary, registry::nextId, host.procDir(), supervisor);
+                hypervisor::binary, registry::nextId, host.procDir(), supervisor);
         supervisor.wire(process, jobs);
         long t0 = System.nanoTime();
-        this.reattached = new Reattacher(services, settings, definitions, statuses, registry, process, supervisor, clock, host.procDir()).run();
+        this.reattached = new Reattacher(services, settings, definitionFiles, statuses, keeper, registry, process, supervisor, clock, host.procDir()).run();
         LOG.info(() -> "kvmtool manager " + settings.uri() + ": " + reattached.adopted() + " domains adopted, "
                 + reattached.ended() + " found ended, in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
         for (DomainObject d : registry.all()) {
@@ -148,7 +148,8 @@ public final class KvmtoolDriver implements DomainDriver {
 
     @Override
     public ManagerInfo managerInfo() {
-        return new ManagerInfo(settings.uri(), version, probe(), s.cgroups().support());
+        return new ManagerInfo(settings.uri(), version, hypervisor.info(), s.cgroups().support(),
+                settings.systemMode() ? settings.lkvmUser() : null);
     }
 
     @Override
@@ -181,23 +182,14 @@ public final class KvmtoolDriver implements DomainDriver {
             DomainObject existing;
             synchronized (registry.namespace()) {
                 existing = registry.find(def.name()).orElse(null);
-                checkUuid(def, existing);
+                definitions.checkUnique(def, existing);
                 if (existing == null) {
-                    definitions.write(def.name(), canonical);
-                    DomainObject d = new DomainObject(def.name(), def.uuid(), clock);
-                    d.setPersistentDefinition(def);
-                    registry.add(d);
-                    keeper.publish(d, LifecycleEvent.DEFINED, "added");
+                    definitions.addPersistent(def, canonical);
                     return def.name();
                 }
             }
             try {
-                jobs.run(existing, "define", () -> {
-                    boolean wasPersistent = existing.isPersistent();
-                    definitions.write(def.name(), canonical);
-                    existing.setPersistentDefinition(def); // the live run keeps its own until the next start
-                    keeper.publish(existing, LifecycleEvent.DEFINED, wasPersistent ? "updated" : "added");
-                });
+                jobs.run(existing, JobKind.DEFINE, () -> definitions.redefine(existing, def, canonical));
                 return def.name();
             } catch (KvmtoolException e) {
                 if (e.code() != ErrorCode.NO_DOMAIN) {
@@ -206,15 +198,6 @@ public final class KvmtoolDriver implements DomainDriver {
                 // it ended and went away while we waited: define it anew
             }
         }
-    }
-
-    private void checkUuid(DomainDefinition def, DomainObject sameName) {
-        if (sameName != null && !sameName.uuid.equals(def.uuid())) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + def.name() + "' already exists with uuid " + sameName.uuid);
-        }
-        registry.findByUuid(def.uuid()).filter(o -> !o.name.equals(def.name())).ifPresent(o -> {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + o.name + "' already has uuid " + def.uuid());
-        });
     }
 
     @Override
@@ -226,10 +209,9 @@ public final class KvmtoolDriver implements DomainDriver {
             if (existing != null) {
                 throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain '" + def.name() + "' already exists");
             }
-            checkUuid(def, null);
-            d = new DomainObject(def.name(), def.uuid(), clock);
-            d.setTransientDefinition(def);
-            d.job.begin("create", settings.jobWaitTimeout()); // free: nobody else can see it yet
+            definitions.checkUnique(def, null);
+            d = definitions.newTransient(def);
+            d.job.begin(JobKind.CREATE, settings.jobWaitTimeout()); // free: nobody else can see it yet
             registry.add(d);
         }
         return jobs.continueHeld(d, () -> {
@@ -241,14 +223,9 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void undefine(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "undefine", () -> {
-            if (!d.isPersistent()) {
-                throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "cannot undefine transient domain '" + name + "'");
-            }
-            definitions.delete(name);
-            d.setAutostart(false);
-            d.setPersistentDefinition(null); // a running domain goes on as a transient one
-            keeper.publish(d, LifecycleEvent.UNDEFINED, "removed");
+        jobs.run(d, JobKind.UNDEFINE, () -> {
+            require(d, Operation.UNDEFINE);
+            definitions.remove(d);
         });
     }
 
@@ -266,8 +243,8 @@ public final class KvmtoolDriver implements DomainDriver {
 
     private void start(String name, boolean paused) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "start", () -> {
-            require(d, "domain is already running", DomainState.SHUTOFF);
+        jobs.run(d, JobKind.START, () -> {
+            require(d, Operation.START);
             process.start(d, d.persistentDefinition(), paused);
         });
     }
@@ -275,13 +252,10 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void shutdown(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "shutdown", () -> {
-            if (d.state() == DomainState.PAUSED) {
-                throw invalid("domain is paused");
-            }
-            require(d, "domain is not running", DomainState.RUNNING, DomainState.SHUTDOWN);
+        jobs.run(d, JobKind.SHUTDOWN, () -> {
+            require(d, Operation.SHUTDOWN);
             DomainRun run = d.run();
-            ipc(d, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
+            ipc.send(run, socket -> s.control().gracefulShutdown(socket, () -> kickConsole(d)));
             if (d.state() == DomainState.RUNNING) {
                 keeper.transition(d, StateReason.SHUTDOWN_USER);
             }
@@ -305,30 +279,13 @@ public final class KvmtoolDriver implements DomainDriver {
     public void destroy(String name) {
         DomainObject d = registry.get(name);
         jobs.requireOpen(); // a stopping driver lets its starts finish: no abort then
-        // get through a stuck start: abort it and end its lkvm before queueing for the job, so whatever it
-        // waits on (the IPC socket, the process) fails at once and its rollback runs (libvirt's BeginStopJob)
-        boolean aborted = false;
-        String holder = d.job.holder();
-        if (holder != null && Jobs.ABORTABLE.contains(holder) && d.job.abortIf(holder)) {
-            aborted = true;
-            DomainRun run = d.run();
-            if (run != null && run.process != null) {
-                try {
-                    s.spawner().signal(run.process, 9);
-                } catch (KvmtoolException e) {
-                    LOG.fine(() -> name + ": kill during abort: " + e.getMessage());
-                }
+        boolean abortedStart = startAbort.abortStart(d); // before queueing for the job: get through a stuck start
+        jobs.run(d, JobKind.DESTROY, () -> {
+            if (abortedStart && !d.state().isActive()) {
+                return; // the start we aborted rolled back to shutoff/destroyed
             }
-        }
-        boolean abortedStart = aborted;
-        jobs.run(d, "destroy", () -> {
+            require(d, Operation.DESTROY);
             DomainRun run = d.run();
-            if (run == null || !d.state().isActive()) {
-                if (abortedStart) {
-                    return; // the start we aborted rolled back to shutoff/destroyed
-                }
-                throw invalid("domain is not running");
-            }
             run.stopRequested = true;
             try {
                 keeper.persist(d); // so a manager restart in the middle still says "destroyed"
@@ -342,8 +299,8 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void reboot(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "reboot", () -> {
-            require(d, "domain is not running", DomainState.RUNNING);
+        jobs.run(d, JobKind.REBOOT, () -> {
+            require(d, Operation.REBOOT);
             DomainRun run = d.run();
             run.stopRequested = true;
             process.stop(d, StateReason.SHUTDOWN, true);
@@ -356,12 +313,9 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void suspend(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "suspend", () -> {
-            if (d.state() == DomainState.PAUSED) {
-                throw invalid("domain is already paused");
-            }
-            require(d, "domain is not running", DomainState.RUNNING);
-            ipc(d, socket -> s.control().pause(socket));
+        jobs.run(d, JobKind.SUSPEND, () -> {
+            require(d, Operation.SUSPEND);
+            ipc.send(d.run(), socket -> s.control().pause(socket));
             keeper.transition(d, StateReason.PAUSED_USER);
         });
     }
@@ -369,12 +323,9 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void resume(String name) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "resume", () -> {
-            if (d.state() == DomainState.RUNNING || d.state() == DomainState.SHUTDOWN) {
-                throw invalid("domain is not paused");
-            }
-            require(d, "domain is not running", DomainState.PAUSED);
-            ipc(d, socket -> s.control().resume(socket));
+        jobs.run(d, JobKind.RESUME, () -> {
+            require(d, Operation.RESUME);
+            ipc.send(d.run(), socket -> s.control().resume(socket));
             keeper.transition(d, StateReason.UNPAUSED);
         });
     }
@@ -384,28 +335,23 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void setMemory(String name, long bytes) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "setMemory", () -> {
+        jobs.run(d, JobKind.SET_MEMORY, () -> {
+            require(d, Operation.SET_MEMORY);
             DomainDefinition def = d.effectiveDefinition();
-            if (bytes < MIB || bytes > def.maxMemoryBytes()) {
-                throw new KvmtoolException(ErrorCode.INVALID_ARG, "memory " + bytes + " bytes is outside 1 MiB.."
-                        + def.maxMemoryBytes() + " bytes (the maximum)");
-            }
+            Balloon.checkTarget(bytes, def.maxMemoryBytes());
             if (d.state().isActive()) {
                 DomainRun run = d.run();
                 if (!run.definition.devices().balloon()) {
                     throw invalid("domain '" + name + "' has no memory balloon: its memory cannot change while it runs");
                 }
-                // kvmtool's balloon takes a relative size in MiB: positive inflates (the guest gets less)
-                int delta = (int) ((run.currentMemoryBytes - bytes) / MIB);
-                if (delta != 0) {
-                    ipc(d, socket -> s.control().balloon(socket, delta));
+                int step = Balloon.stepMiB(run.currentMemoryBytes, bytes);
+                if (step != 0) {
+                    ipc.send(run, socket -> s.control().balloon(socket, step));
                 }
-                run.currentMemoryBytes -= delta * MIB;
+                run.currentMemoryBytes = Balloon.after(run.currentMemoryBytes, step);
                 keeper.persist(d); // the persistent definition keeps its own currentMemory
             } else {
-                DomainDefinition next = def.withCurrentMemory(bytes);
-                definitions.write(name, s.codec().format(next));
-                d.setPersistentDefinition(next);
+                definitions.changePersistent(d, persistent -> persistent.withCurrentMemory(bytes));
             }
         });
     }
@@ -413,12 +359,9 @@ public final class KvmtoolDriver implements DomainDriver {
     @Override
     public void setAutostart(String name, boolean autostart) {
         DomainObject d = registry.get(name);
-        jobs.run(d, "setAutostart", () -> {
-            if (!d.isPersistent()) {
-                throw invalid("cannot set autostart for transient domain '" + name + "'");
-            }
-            definitions.setAutostart(name, autostart);
-            d.setAutostart(autostart);
+        jobs.run(d, JobKind.SET_AUTOSTART, () -> {
+            require(d, Operation.SET_AUTOSTART);
+            definitions.setAutostart(d, autostart);
         });
     }
 
@@ -428,7 +371,7 @@ public final class KvmtoolDriver implements DomainDriver {
             throw new KvmtoolException(ErrorCode.INVALID_ARG, "cpu shares " + shares + " outside 2..262144");
         }
         DomainObject d = registry.get(name);
-        jobs.run(d, "setCpuShares", () -> tune(d, g -> s.cgroups().setCpuShares(g, shares),
+        jobs.run(d, JobKind.SET_CPU_SHARES, () -> tune(d, g -> s.cgroups().setCpuShares(g, shares),
                 def -> def.withTunables(shares, def.memoryHardLimitBytes())));
     }
 
@@ -436,7 +379,7 @@ public final class KvmtoolDriver implements DomainDriver {
     public void setMemoryLimit(String name, long bytes) {
         Long limit = bytes < 0 ? null : bytes;
         DomainObject d = registry.get(name);
-        jobs.run(d, "setMemoryLimit", () -> tune(d, g -> s.cgroups().setMemoryLimit(g, bytes),
+        jobs.run(d, JobKind.SET_MEMORY_LIMIT, () -> tune(d, g -> s.cgroups().setMemoryLimit(g, bytes),
                 def -> def.withTunables(def.cpuShares(), limit)));
     }
 
@@ -451,19 +394,9 @@ public final class KvmtoolDriver implements DomainDriver {
             }
             live.accept(run.cgroup);
         }
-        if (d.isPersistent()) {
-            DomainDefinition next = change.apply(d.persistentDefinition());
-            definitions.write(d.name, s.codec().format(next));
-            d.setPersistentDefinition(next);
-        }
+        definitions.changePersistent(d, change);
         if (run != null) {
-            DomainDefinition nextLive = change.apply(run.definition);
-            String xml = s.codec().format(nextLive);
-            synchronized (d) {
-                run.definition = nextLive;
-                run.definitionXml = xml;
-            }
-            keeper.persist(d);
+            definitions.changeLive(d, run, change);
         }
     }
 
@@ -504,24 +437,22 @@ public final class KvmtoolDriver implements DomainDriver {
 
     @Override
     public void sendConsole(String name, String text) {
-        requireActive(registry.get(name));
+        require(registry.get(name), Operation.CONSOLE);
         s.console().write(name, text.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
     public ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
-        requireActive(registry.get(name));
+        require(registry.get(name), Operation.CONSOLE);
         return s.console().attach(name, force, listener);
     }
 
     @Override
     public Map<String, Long> memoryStats(String name) {
         DomainObject d = registry.get(name);
-        return jobs.call(d, "memoryStats", () -> {
-            require(d, "domain is not running", DomainState.RUNNING);
-            java.util.concurrent.atomic.AtomicReference<Map<String, Long>> out = new java.util.concurrent.atomic.AtomicReference<>();
-            ipc(d, socket -> out.set(s.control().stat(socket, settings.ipcTimeout())));
-            return out.get();
+        return jobs.call(d, JobKind.MEMORY_STATS, () -> {
+            require(d, Operation.MEMORY_STATS);
+            return ipc.ask(d.run(), socket -> s.control().stat(socket, settings.ipcTimeout()));
         });
     }
 
@@ -537,65 +468,13 @@ public final class KvmtoolDriver implements DomainDriver {
 
     // ---- helpers ----
 
-    /**
-     * An IPC request to the domain's lkvm. If lkvm has just ended (its exit is queued behind this job), the
-     * caller hears the truth, "domain is not running", not a connection error.
-     */
-    private void ipc(DomainObject d, java.util.function.Consumer<String> request) {
-        DomainRun run = d.run();
-        try {
-            request.accept(run.socketPath);
-        } catch (KvmtoolException e) {
-            if (run.process != null && endsWithin(run, IPC_FAILURE_EXIT_WAIT_MILLIS)) {
-                throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is not running", e);
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * A killed lkvm drops its connections before /proc shows it ended: an IPC failure gets a short look at
-     * the process before it is reported as a failure of a running domain.
-     */
-    private boolean endsWithin(DomainRun run, long millis) {
-        return s.spawner().awaitExit(run.process, java.time.Duration.ofMillis(millis));
-    }
-
-    private static void require(DomainObject d, String message, DomainState... allowed) {
-        DomainState now = d.state();
-        for (DomainState a : allowed) {
-            if (a == now) {
-                return;
-            }
-        }
-        throw invalid(message);
-    }
-
-    private static void requireActive(DomainObject d) {
-        if (!d.state().isActive()) {
-            throw invalid("domain is not running");
-        }
+    /** The precondition of {@code op}: {@link Operation}'s table, the one the edges read too. */
+    private static void require(DomainObject d, Operation op) {
+        op.check(d.state(), d.isPersistent(), d.name);
     }
 
     private static KvmtoolException invalid(String message) {
         return new KvmtoolException(ErrorCode.OPERATION_INVALID, message);
-    }
-
-    private HypervisorInfo probe() {
-        HypervisorInfo h = hypervisor.get();
-        if (h == null || !h.available()) {
-            h = s.hypervisor().probe(settings.lkvmBinary());
-            hypervisor.set(h);
-        }
-        return h;
-    }
-
-    private String binary() {
-        HypervisorInfo h = probe();
-        if (!h.available()) {
-            throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "lkvm is not available: " + h.reason());
-        }
-        return h.binary();
     }
 
     private static void createDirectories(DriverSettings settings) {

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -25,9 +24,10 @@ import org.kvmtool.manager.api.StateReason;
 
 /**
  * Activation: rebuilds every domain from the files, since a DS component keeps nothing across a restart,
- * update or refresh. Definitions are loaded; each status file is checked against the live process by
- * identity; the living are adopted (console, cgroup, exit watch), the dead become shutoff with the reason
- * they left behind and their leftovers (ghost socket, cgroup, HOME) are cleaned. Nothing is ever killed here.
+ * update or refresh. The definitions are loaded first ({@link DefinitionLoader}); then each status file is
+ * checked against the live process by identity: the living are adopted (console, cgroup, exit watch), the
+ * dead become shutoff with the reason they left behind; last, the leftovers of runs that ended go
+ * ({@link LeftoverSweep}). Nothing is ever killed here.
  */
 final class Reattacher {
     private static final Logger LOG = Logger.getLogger(Reattacher.class.getName());
@@ -38,29 +38,32 @@ final class Reattacher {
 
     private final Services s;
     private final DriverSettings settings;
-    private final DefinitionStore definitions;
     private final StatusStore statuses;
+    private final StateKeeper keeper;
     private final DomainRegistry registry;
     private final DomainProcess process;
     private final Supervisor supervisor;
     private final Clock clock;
     private final Path procDir;
+    private final DefinitionLoader loader;
+    private final LeftoverSweep sweep;
+    /** The definition files as read (canonical XML), by name: a run of an unchanged definition is not parsed twice. */
+    private Map<String, String> persistentXml = Map.of();
 
     Reattacher(Services s, DriverSettings settings, DefinitionStore definitions, StatusStore statuses,
-               DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock, Path procDir) {
+               StateKeeper keeper, DomainRegistry registry, DomainProcess process, Supervisor supervisor, Clock clock, Path procDir) {
         this.procDir = procDir;
         this.s = s;
         this.settings = settings;
-        this.definitions = definitions;
         this.statuses = statuses;
+        this.keeper = keeper;
         this.registry = registry;
         this.process = process;
         this.supervisor = supervisor;
         this.clock = clock;
+        this.loader = new DefinitionLoader(definitions, s.codec(), registry, clock);
+        this.sweep = new LeftoverSweep(s.cgroups(), s.network(), settings, registry);
     }
-
-    /** The definition files as read (canonical XML), by name: a run of an unchanged definition is not parsed twice. */
-    private Map<String, String> persistentXml = Map.of();
 
     /**
      * Adoptions run side by side: each waits mostly on lkvm (one IPC round trip, which on a busy host is the wait
@@ -83,7 +86,7 @@ final class Reattacher {
             return t;
         });
         try {
-            loadDefinitions(pool);
+            persistentXml = loader.load(pool);
             // each file is read in its task: reading them one by one (Properties unescapes the long definition
             // line character by character) was a fifth of a driver update's time with 200 guests
             List<Callable<Void>> tasks = new ArrayList<>();
@@ -124,64 +127,14 @@ final class Reattacher {
                 allRead = false; // left alone, unread: it could name any HOME
             }
         }
-        cleanInactiveCgroups();
+        sweep.inactiveCgroups();
         if (allRead) {
-            Set<String> live = liveHomes(named);
-            removeHomesOfNoRun(live);
-            removeTapsOfNoRun(live);
+            sweep.homesOfNoRun(named);
+            sweep.tapsOfNoRun(named);
         } else {
             LOG.warning("HOME dirs and taps not cleaned: a status file was left unread");
         }
         return new Result(adopted.get(), ended.get());
-    }
-
-    /**
-     * HOME dirs (runDir/home/ID) that no active run owns: what a start cut short before its status file left
-     * (the helper then ends without exec), or a crash between a stop's end and its cleanup. Nothing runs in
-     * them: every lkvm of this manager has a status file, written before it runs, naming its HOME.
-     */
-    private void removeHomesOfNoRun(Set<String> live) {
-        Path homeRoot = settings.runDir().resolve("home");
-        if (!Files.isDirectory(homeRoot)) {
-            return;
-        }
-        try (var homes = Files.newDirectoryStream(homeRoot)) {
-            for (Path h : homes) {
-                if (!live.contains(h.toString())) {
-                    LOG.info(() -> "removing " + h + ": no run of this manager owns it");
-                    deleteTree(h);
-                }
-            }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "HOME dirs under " + homeRoot + " not cleaned: " + e.getMessage(), e);
-        }
-    }
-
-    /** Every status file's HOME (one left alone keeps its socket), and the runs a recovered file adopted. */
-    private Set<String> liveHomes(Set<String> named) {
-        Set<String> live = new HashSet<>(named);
-        for (DomainObject d : registry.all()) {
-            DomainRun r = d.run();
-            if (r != null) {
-                live.add(r.homeDir);
-            }
-        }
-        return live;
-    }
-
-    /**
-     * Taps made for runs that no status file names: a start cut short between making its taps and writing its
-     * status file (a dead guest's run has a file, and its stop removed them above). Taps carry their run's HOME.
-     */
-    private void removeTapsOfNoRun(Set<String> live) {
-        try {
-            List<String> removed = s.network().removeOrphans(settings.runDir().resolve("home") + "/", live);
-            if (!removed.isEmpty()) {
-                LOG.info(() -> "removed taps " + removed + ": no run of this manager owns them");
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "taps of no run not cleaned: " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -196,11 +149,10 @@ final class Reattacher {
             s.cgroups().find(settings.cgroupParent(), name)
                     .ifPresent(g -> inGroup.addAll(LostRun.pidsIn(s.cgroups().procsFiles(g))));
         }
-        Path homeRoot = settings.runDir().resolve("home");
-        List<LostRun.Found> lkvms = LostRun.find(procDir, homeRoot, name, inGroup, s.spawner());
+        List<LostRun.Found> lkvms = LostRun.find(procDir, sweep.homeRoot(), name, inGroup, s.spawner());
         if (lkvms.isEmpty()) {
             statuses.delete(name);
-            removeGhostHomes(homeRoot, name);
+            sweep.ghostHomes(name);
             if (s.cgroups().support().usable()) {
                 s.cgroups().find(settings.cgroupParent(), name).ifPresent(g -> s.cgroups().remove(g));
             }
@@ -247,77 +199,6 @@ final class Reattacher {
         return d == null ? null : d.persistentDefinition();
     }
 
-    /** HOME dirs (runDir/home/ID) that hold a socket of {@code name} and belong to no active run: ghosts. */
-    private void removeGhostHomes(Path homeRoot, String name) {
-        List<String> live = new ArrayList<>();
-        for (DomainObject d : registry.all()) {
-            DomainRun r = d.run();
-            if (r != null) {
-                live.add(r.homeDir);
-            }
-        }
-        if (!Files.isDirectory(homeRoot)) {
-            return;
-        }
-        try (var homes = Files.newDirectoryStream(homeRoot)) {
-            for (Path h : homes) {
-                if (Files.exists(h.resolve(".lkvm").resolve(name + ".sock"), java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                        && !live.contains(h.toString())) {
-                    deleteTree(h);
-                }
-            }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, name + ": ghost HOME under " + homeRoot + " not removed: " + e.getMessage(), e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (var all = Files.walk(root)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    /** Parsed side by side (the XML codec is most of an activation's CPU), registered in the files' order. */
-    private void loadDefinitions(ExecutorService pool) throws InterruptedException {
-        Map<String, String> files = definitions.loadAll((p, e) -> LOG.log(Level.WARNING, "unreadable definition " + p, e));
-        persistentXml = files;
-        List<Callable<DomainDefinition>> parses = new ArrayList<>();
-        for (String xml : files.values()) {
-            parses.add(() -> s.codec().parse(xml));
-        }
-        List<java.util.concurrent.Future<DomainDefinition>> parsed = pool.invokeAll(parses);
-        int i = 0;
-        for (Map.Entry<String, String> f : files.entrySet()) {
-            java.util.concurrent.Future<DomainDefinition> result = parsed.get(i++);
-            try {
-                DomainDefinition def = parsedOrThrow(result);
-                if (!def.name().equals(f.getKey())) {
-                    LOG.warning(() -> "definition " + definitions.path(f.getKey()) + " names '" + def.name() + "': ignored");
-                    continue;
-                }
-                DomainObject d = new DomainObject(def.name(), def.uuid(), clock);
-                d.setPersistentDefinition(def);
-                d.setAutostart(definitions.isAutostart(def.name()));
-                registry.add(d);
-            } catch (KvmtoolException e) {
-                LOG.log(Level.WARNING, "definition " + definitions.path(f.getKey()) + " ignored: " + e.getMessage(), e);
-            }
-        }
-    }
-
-    private static DomainDefinition parsedOrThrow(java.util.concurrent.Future<DomainDefinition> result) throws InterruptedException {
-        try {
-            return result.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new KvmtoolException(org.kvmtool.manager.api.ErrorCode.INTERNAL_ERROR, String.valueOf(e.getCause()), e.getCause());
-        }
-    }
-
     /** True if adopted. */
     private boolean reattach(DomainStatus st) {
         DomainObject d = registry.find(st.name()).orElse(null);
@@ -341,7 +222,7 @@ final class Reattacher {
         run.startedAtMillis = st.startedAtMillis();
         run.stopRequested = st.stopRequested();
         run.currentMemoryBytes = st.currentMemoryBytes();
-        d.setReason(st.reason()); // loaded, not a transition: this is what the domain was
+        keeper.load(d, st.reason());
         boolean alive = s.spawner().isAlive(st.process());
         Path socket = st.socketPath() == null ? null : Path.of(st.socketPath());
         boolean socketLeft = socket != null && Files.exists(socket);
@@ -360,11 +241,7 @@ final class Reattacher {
             return true;
         }
         if (socketLeft) {
-            try {
-                Files.deleteIfExists(socket); // the ghost an lkvm killed by a signal leaves
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, st.name() + ": ghost socket " + socket + " not removed", e);
-            }
+            sweep.ghostSocket(st.name(), socket);
         }
         d.setRun(run);
         // the console service may still hold its console (it outlives the driver): released last, as at a stop
@@ -380,7 +257,7 @@ final class Reattacher {
 
     /** lkvm of a start cut short runs: the start is over, the domain runs, and its file says so from now on. */
     private void completeStart(DomainObject d, DomainStatus st) {
-        d.setReason(StateReason.BOOTED);
+        keeper.corrected(d, StateReason.BOOTED);
         try {
             statuses.write(st.withReason(StateReason.BOOTED));
         } catch (KvmtoolException e) {
@@ -399,27 +276,13 @@ final class Reattacher {
         try {
             LkvmControl.VmState vm = s.control().vmState(run.socketPath);
             if (vm == LkvmControl.VmState.PAUSED && recorded.state() != DomainState.PAUSED) {
-                d.setReason(StateReason.PAUSED_UNKNOWN);
+                keeper.corrected(d, StateReason.PAUSED_UNKNOWN);
             } else if (vm == LkvmControl.VmState.RUNNING && recorded.state() != DomainState.RUNNING) {
-                d.setReason(StateReason.RUNNING_UNKNOWN);
+                keeper.corrected(d, StateReason.RUNNING_UNKNOWN);
             }
         } catch (KvmtoolException e) {
             LOG.log(Level.FINE, d.name + ": vm state not confirmed, keeping the recorded one: " + e.getMessage(), e);
         }
     }
 
-    private void cleanInactiveCgroups() {
-        if (!s.cgroups().support().usable()) {
-            return;
-        }
-        for (DomainObject d : registry.all()) {
-            if (d.run() == null) {
-                try {
-                    s.cgroups().find(settings.cgroupParent(), d.name).ifPresent(g -> s.cgroups().remove(g));
-                } catch (KvmtoolException e) {
-                    LOG.log(Level.WARNING, d.name + ": leftover cgroup not removed: " + e.getMessage(), e);
-                }
-            }
-        }
-    }
 }

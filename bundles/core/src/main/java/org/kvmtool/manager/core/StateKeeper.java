@@ -16,6 +16,14 @@ import org.kvmtool.manager.api.StateReason;
  */
 final class StateKeeper {
     private static final Logger LOG = Logger.getLogger(StateKeeper.class.getName());
+
+    /** What {@link DomainObject#setReason} asks for: only this class can make one, so only it sets a state. */
+    static final class Key {
+        private Key() {
+        }
+    }
+
+    private static final Key KEY = new Key();
     private final StatusStore store;
     private final EventDispatcher events;
 
@@ -37,7 +45,7 @@ final class StateKeeper {
                 throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "domain '" + d.name + "': no transition from "
                         + from.state().word() + " (" + from.word() + ") to " + next.state().word() + " (" + next.word() + ")");
             }
-            d.setReason(next);
+            d.setReason(KEY, next);
             alongside.run();
         }
         KvmtoolException unsaved = null;
@@ -52,6 +60,34 @@ final class StateKeeper {
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "domain '" + d.name + "' is " + next.state().word()
                     + " but its status could not be saved: " + unsaved.getMessage(), unsaved);
         }
+    }
+
+    /**
+     * Activation: the state a status file recorded. Nothing moved (this is what the domain was when the
+     * last driver stopped), so no event and no write. Only while nothing else can see the domain.
+     */
+    void load(DomainObject d, StateReason recorded) {
+        d.setReason(KEY, recorded);
+    }
+
+    /**
+     * Activation: the recorded state lags behind a live lkvm (a start the last driver did not see through, a
+     * pause or resume whose status write failed), so the state becomes what lkvm is. Not a move of the guest:
+     * no event, and no write (the caller decides; the next activation asks lkvm again anyway). A correction
+     * never ends a domain: an lkvm found ended goes through {@link #transition}.
+     */
+    void corrected(DomainObject d, StateReason actual) {
+        if (!actual.state().isActive()) {
+            throw new KvmtoolException(ErrorCode.INTERNAL_ERROR, "domain '" + d.name + "': a correction to "
+                    + actual.state().word() + " (" + actual.word() + ")");
+        }
+        StateReason was;
+        synchronized (d) {
+            was = d.reason();
+            d.setReason(KEY, actual);
+        }
+        LOG.fine(() -> d.name + ": recorded " + was.state().word() + " (" + was.word() + "), corrected to "
+                + actual.state().word() + " (" + actual.word() + ")");
     }
 
     /** Writes the status of an active domain (or deletes it when inactive). */

@@ -7,7 +7,7 @@ import org.kvmtool.manager.api.StateReason;
 /**
  * Which transitions exist and what event each one publishes: pure functions, the single table of the
  * lifecycle. The "unknown" reasons are only ever loaded (a defined domain is shutoff/unknown), never
- * transitioned to.
+ * transitioned to. Which operations each state admits is the api's {@link org.kvmtool.manager.api.Operation}.
  */
 final class StateMachine {
     private StateMachine() {
@@ -50,16 +50,6 @@ final class StateMachine {
             case DESTROYED -> "destroyed";
             case CRASHED -> "crashed";
             case FAILED -> "failed";
-        };
-    }
-
-    /** The message of an operation that needs {@code needed} while the domain is in {@code actual}. */
-    static String invalidState(DomainState actual) {
-        return switch (actual) {
-            case SHUTOFF -> "domain is not running";
-            case RUNNING -> "domain is already running";
-            case PAUSED -> "domain is paused";
-            case SHUTDOWN -> "domain is shutting down";
         };
     }
 }

@@ -58,7 +58,7 @@ final class Supervisor implements DomainProcess.ExitSink, AutoCloseable {
             // wait as long as it takes: every job is bounded, and this news must not be lost
             while (!closed) {
                 try {
-                    jobs.run(d, "exit", () -> handleExit(d, run, info));
+                    jobs.run(d, JobKind.EXIT, () -> handleExit(d, run, info));
                     return;
                 } catch (KvmtoolException e) {
                     if (d.run() != run || d.isRemoved()) {
@@ -99,7 +99,7 @@ final class Supervisor implements DomainProcess.ExitSink, AutoCloseable {
         try {
             run.shutdownTimer = timers.schedule(() -> submit(() -> {
                 try {
-                    jobs.run(d, "shutdown-timeout", () -> {
+                    jobs.run(d, JobKind.SHUTDOWN_TIMEOUT, () -> {
                         if (d.run() == run && d.state() == DomainState.SHUTDOWN) {
                             LOG.info(() -> d.name + ": did not shut down within " + timeout.toSeconds() + " s: destroying");
                             run.stopRequested = true;
@@ -119,7 +119,7 @@ final class Supervisor implements DomainProcess.ExitSink, AutoCloseable {
     void autostart(DomainObject d) {
         submit(() -> {
             try {
-                jobs.run(d, "autostart", () -> {
+                jobs.run(d, JobKind.AUTOSTART, () -> {
                     if (!d.state().isActive() && d.isPersistent() && d.autostart()) {
                         process.start(d, d.persistentDefinition(), false);
                     }

@@ -69,6 +69,9 @@ class DiskFullTest {
         full = true;
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> driver.start("vm1"));
         assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
+        // the status write's own error, known by its type: not "lkvm ended while starting" (it never ran)
+        assertEquals(FileWriteException.class, e.getClass(), e.toString());
+        assertEquals(f.settings.statusDir().resolve("vm1.status"), ((FileWriteException) e).target());
         assertEquals(DomainState.SHUTOFF, driver.lookup("vm1").orElseThrow().state());
         assertEquals(StateReason.FAILED, driver.lookup("vm1").orElseThrow().reason());
         assertEquals(List.of(), f.leftovers());

@@ -29,7 +29,7 @@ class JobsTest {
     /** Starts a thread whose "start" job holds {@code d} until {@code release}; returns once the job is held. */
     private Thread holding(DomainObject d, CountDownLatch release, AtomicBoolean finished) throws InterruptedException {
         CountDownLatch inJob = new CountDownLatch(1);
-        Thread t = new Thread(() -> jobs.run(d, "start", () -> {
+        Thread t = new Thread(() -> jobs.run(d, JobKind.START, () -> {
             inJob.countDown();
             try {
                 release.await();
@@ -65,7 +65,7 @@ class JobsTest {
         Thread releaser = releaseLater(release, 200);
         assertEquals(0, jobs.close(Duration.ofSeconds(10)));
         assertTrue(finished.get(), "close returned only once the start had finished");
-        KvmtoolException e = assertThrows(KvmtoolException.class, () -> jobs.run(domain("vm2"), "start", () -> { }));
+        KvmtoolException e = assertThrows(KvmtoolException.class, () -> jobs.run(domain("vm2"), JobKind.START, () -> { }));
         assertEquals(ErrorCode.OPERATION_INVALID, e.code());
         assertTrue(e.getMessage().startsWith("the manager is stopping"), e.getMessage());
         start.join();
@@ -81,7 +81,7 @@ class JobsTest {
         KvmtoolException[] refused = new KvmtoolException[1];
         Thread waiter = new Thread(() -> {
             try {
-                jobs.run(d, "destroy", () -> ran.set(true));
+                jobs.run(d, JobKind.DESTROY, () -> ran.set(true));
             } catch (KvmtoolException e) {
                 refused[0] = e;
             }
@@ -104,5 +104,19 @@ class JobsTest {
         assertEquals(1, jobs.close(Duration.ofMillis(100)));
         release.countDown();
         stuck.join();
+    }
+
+    /** Destroy aborts exactly the jobs that start lkvm; the words are the ones messages have always named. */
+    @Test
+    void onlyTheJobsThatStartLkvmAreAbortable() {
+        java.util.Set<String> abortable = new java.util.TreeSet<>();
+        java.util.Set<String> words = new java.util.HashSet<>();
+        for (JobKind k : JobKind.values()) {
+            assertTrue(words.add(k.word()), "one word per kind: " + k.word());
+            if (k.abortable()) {
+                abortable.add(k.word());
+            }
+        }
+        assertEquals(new java.util.TreeSet<>(java.util.Set.of("start", "create", "reboot", "autostart", "exit")), abortable);
     }
 }

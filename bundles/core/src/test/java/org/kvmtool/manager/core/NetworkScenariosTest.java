@@ -27,8 +27,8 @@ import org.kvmtool.manager.network.HostNet;
  * and the taps the manager makes: the tap is on its bridge while the guest runs and gone after, however the run
  * ends; a reattach keeps it; an activation that finds the guest dead removes it. lkvm is the stand-in, or the
  * real one when KVMTOOL_LKVM names it. What needs lkvm to hold its tap (the carrier, the counters) is checked
- * when lkvm does: the real lkvm always; the stand-in once it opens its tap as lkvm does (else those checks
- * skip, saying so).
+ * when lkvm does: the real lkvm must; a stand-in that does not open its tap as lkvm does skips those checks,
+ * saying so.
  */
 class NetworkScenariosTest {
     @TempDir

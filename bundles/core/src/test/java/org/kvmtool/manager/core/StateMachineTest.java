@@ -67,14 +67,26 @@ class StateMachineTest {
         assertEquals(LifecycleEvent.RESUMED, StateMachine.eventOf(StateReason.UNPAUSED));
     }
 
-    /** The keeper, over every pair: legal ones change, persist and publish; illegal ones change nothing. */
-    @Test
-    void keeperAppliesPersistsAndPublishesEveryLegalPairAndRefusesTheRest(@TempDir Path dir) throws Exception {
+    /** A keeper over a status directory, and the events it published. */
+    private record Kept(StatusStore store, List<DomainEvent> seen, EventDispatcher events, StateKeeper keeper) {
+    }
+
+    private static Kept kept(Path dir) {
         StatusStore store = new StatusStore(dir, new AtomicFile(AtomicFile.REAL));
         List<DomainEvent> seen = new CopyOnWriteArrayList<>();
         EventDispatcher events = new EventDispatcher(null, Clock.systemUTC());
         events.addListener(seen::add);
-        StateKeeper keeper = new StateKeeper(store, events);
+        return new Kept(store, seen, events, new StateKeeper(store, events));
+    }
+
+    /** The keeper, over every pair: legal ones change, persist and publish; illegal ones change nothing. */
+    @Test
+    void keeperAppliesPersistsAndPublishesEveryLegalPairAndRefusesTheRest(@TempDir Path dir) throws Exception {
+        Kept k = kept(dir);
+        StatusStore store = k.store();
+        List<DomainEvent> seen = k.seen();
+        EventDispatcher events = k.events();
+        StateKeeper keeper = k.keeper();
         FakeCodec codec = new FakeCodec();
         var def = codec.parse(FakeCodec.xml("vm"));
         int published = 0;
@@ -87,7 +99,7 @@ class StateMachineTest {
                     case PAUSED -> StateReason.PAUSED_USER;
                     case SHUTDOWN -> StateReason.SHUTDOWN_USER;
                 };
-                d.setReason(start);
+                keeper.load(d, start);
                 DomainRun run = new DomainRun(1, def, codec.format(def), dir.resolve("h").toString(), dir.resolve("s").toString());
                 run.process = new ProcessIdentity(42, 7, List.of("lkvm"));
                 d.setRun(run);
@@ -134,19 +146,40 @@ class StateMachineTest {
         events.close();
     }
 
+    /** Activation's two writes: neither is a move of the guest, so neither publishes nor writes a file. */
+    @Test
+    void loadingAndCorrectingPublishNothingAndACorrectionNeverEndsADomain(@TempDir Path dir) throws Exception {
+        Kept k = kept(dir);
+        DomainObject d = new DomainObject("vm", java.util.UUID.randomUUID(), Clock.systemUTC());
+        k.keeper().load(d, StateReason.PAUSED_USER);
+        assertEquals(StateReason.PAUSED_USER, d.reason());
+        k.keeper().corrected(d, StateReason.RUNNING_UNKNOWN);
+        assertEquals(StateReason.RUNNING_UNKNOWN, d.reason());
+        KvmtoolException e = assertThrows(KvmtoolException.class, () -> k.keeper().corrected(d, StateReason.CRASHED));
+        assertEquals(ErrorCode.INTERNAL_ERROR, e.code());
+        assertEquals(StateReason.RUNNING_UNKNOWN, d.reason());
+        // a transition after them is published: had they published, it would not be the first event
+        k.keeper().transition(d, StateReason.PAUSED_USER);
+        Fixture.await("the transition's event", () -> !k.seen().isEmpty());
+        assertEquals(1, k.seen().size());
+        assertEquals(LifecycleEvent.SUSPENDED, k.seen().get(0).event());
+        assertTrue(!Files.exists(k.store().path("vm")), "no file: the domain has no run");
+        k.events().close();
+    }
+
     @Test
     void jobWaitsBoundedAndNamesTheHolder() throws Exception {
         DomainJob job = new DomainJob("vm", Clock.systemUTC());
-        job.begin("start", Duration.ofSeconds(1));
+        job.begin(JobKind.START, Duration.ofSeconds(1));
         Thread other = new Thread(() -> {
-            KvmtoolException e = assertThrows(KvmtoolException.class, () -> job.begin("suspend", Duration.ofMillis(100)));
+            KvmtoolException e = assertThrows(KvmtoolException.class, () -> job.begin(JobKind.SUSPEND, Duration.ofMillis(100)));
             assertEquals(ErrorCode.OPERATION_TIMEOUT, e.code());
             assertTrue(e.getMessage().contains("job 'start' holds it"), e.getMessage());
         });
         other.start();
         other.join();
         job.end();
-        job.begin("suspend", Duration.ofMillis(100));
+        job.begin(JobKind.SUSPEND, Duration.ofMillis(100));
         job.end();
     }
 }

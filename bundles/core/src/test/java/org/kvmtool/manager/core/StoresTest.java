@@ -63,6 +63,7 @@ class StoresTest {
         KvmtoolException e = assertThrows(KvmtoolException.class,
                 () -> new AtomicFile(ENOSPC).write(f, "next and longer".getBytes()));
         assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
+        assertEquals(FileWriteException.class, e.getClass());
         assertEquals("cannot write " + f + ": No space left on device", e.getMessage());
         assertEquals("previous", Files.readString(f));
         try (var l = Files.list(tmp)) {

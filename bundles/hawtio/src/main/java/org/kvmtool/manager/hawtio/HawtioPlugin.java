@@ -12,12 +12,14 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * Announces the kvmtool tab to Hawtio. The script itself is served by this bundle's own web context
- * (Web-ContextPath: /kvmtool), so Hawtio's war stays untouched and the tab comes and goes with the bundle.
+ * Announces the kvmtool tab to Hawtio. Its files (src/main/webapp/plugin) are served by this bundle's own web
+ * context (Web-ContextPath: /kvmtool), so Hawtio's war stays untouched and the tab comes and goes with the bundle.
  */
 @Component(service = {})
 public class HawtioPlugin implements HawtioPluginMBean {
     static final String OBJECT_NAME = "hawtio:type=plugin,name=kvmtool";
+    static final String[] SCRIPTS = {"plugin/kvmtool.figures.js", "plugin/kvmtool.service.js",
+        "plugin/dashboard.component.js", "plugin/kvmtool.module.js"};
 
     private final MBeanServer server;
     private final ObjectName name;
@@ -59,8 +61,12 @@ public class HawtioPlugin implements HawtioPluginMBean {
         return "kvmtool";
     }
 
+    /**
+     * Loaded by Hawtio in this order, each from the web context. The template (plugin/dashboard.html) and the
+     * style (plugin/kvmtool.css) are no scripts: the component and the module fetch them from the same place.
+     */
     @Override
     public String[] getScripts() {
-        return new String[] {"plugin/kvmtool.js"};
+        return SCRIPTS.clone();
     }
 }

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The tab's figures (the CPU % rate, the memory chart's scale and cell) are pure functions of kvmtool.js; their
- * tests, src/test/js, run under node's own test runner. Skipped, saying so, where node is missing.
+ * The tab's pure functions (the CPU % rate, the charts' scales and points, the row buttons from AllowedOperations
+ * and Karaf's permissions, the table's texts) are plugin/kvmtool.figures.js; their tests, src/test/js, run under
+ * node's own test runner. Skipped, saying so, where node is missing.
  */
 class PluginFiguresTest {
 

@@ -10,8 +10,10 @@ import org.kvmtool.manager.api.CgroupStats;
 import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.HostService;
 import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.Operation;
 
 /**
  * Decodes one REMOTE call, runs it on the driver, encodes the reply. Pure protocol translation: the
@@ -19,10 +21,6 @@ import org.kvmtool.manager.api.KvmtoolException;
  * fallbacks (libvirt-rpc-facts.md, section 3).
  */
 final class Dispatcher {
-    /** virConnect feature numbers virsh asks about. */
-    static final int FEATURE_PROGRAM_KEEPALIVE = 10;
-    static final int FEATURE_REMOTE_EVENT_CALLBACK = 14;
-
     static final int EVENT_ID_LIFECYCLE = 0;
     static final int CONNECT_RO = 1;
     static final int CONSOLE_FORCE = 1;
@@ -31,10 +29,12 @@ final class Dispatcher {
 
     private final DomainDriver driver;
     private final Supplier<String> hostname;
+    private final HostProcedures hostProcedures;
 
-    Dispatcher(DomainDriver driver, Supplier<String> hostname) {
+    Dispatcher(DomainDriver driver, HostService host, Supplier<String> hostname) {
         this.driver = driver;
         this.hostname = hostname;
+        this.hostProcedures = new HostProcedures(host, driver);
     }
 
     /** Returns the reply payload; throws RpcException for an error reply. */
@@ -67,10 +67,7 @@ final class Dispatcher {
     private void handle(Session session, Packet call, int proc, XdrIn in, XdrOut out) {
         switch (proc) {
             case Proc.AUTH_LIST -> out.writeInt(1).writeInt(0); // [AUTH_NONE]: SO_PEERCRED decides
-            case Proc.CONNECT_SUPPORTS_FEATURE -> {
-                int feature = in.readInt();
-                out.writeBool(feature == FEATURE_PROGRAM_KEEPALIVE || feature == FEATURE_REMOTE_EVENT_CALLBACK);
-            }
+            case Proc.CONNECT_SUPPORTS_FEATURE -> out.writeBool(Features.supports(in.readInt()));
             case Proc.CONNECT_OPEN -> {
                 String name = in.readOptionalString();
                 int flags = in.readInt();
@@ -205,14 +202,21 @@ final class Dispatcher {
             }
             case Proc.CONNECT_DOMAIN_EVENT_DEREGISTER_ANY -> session.deregisterLegacy();
             case Proc.DOMAIN_OPEN_CONSOLE -> {
-                String name = domainBody(in).name();
+                DomainInfo d = domainBody(in);
                 String dev = in.readOptionalString();
                 int flags = in.readInt();
                 if (dev != null && !dev.isEmpty() && !dev.equals("console0") && !dev.equals("serial0")) {
                     throw new RpcException(ErrorCode.OPERATION_INVALID.libvirtCode(), "cannot find console device '" + dev + "'");
                 }
-                session.openConsole(call, name, (flags & CONSOLE_FORCE) != 0);
+                // refused before any stream is set up, by the driver's own table (which the driver checks again)
+                Operation.CONSOLE.check(d.state(), d.persistent(), d.name());
+                session.openConsole(call, d.name(), (flags & CONSOLE_FORCE) != 0);
             }
+            case Proc.CONNECT_GET_MAX_VCPUS, Proc.NODE_GET_INFO, Proc.CONNECT_GET_CAPABILITIES,
+                    Proc.NODE_GET_CELLS_FREE_MEMORY, Proc.NODE_GET_FREE_MEMORY, Proc.NODE_GET_SECURITY_MODEL,
+                    Proc.CONNECT_IS_SECURE, Proc.CONNECT_GET_LIB_VERSION, Proc.CONNECT_GET_SYSINFO,
+                    Proc.NODE_GET_CPU_STATS, Proc.NODE_GET_MEMORY_STATS, Proc.NODE_GET_CPU_MAP,
+                    Proc.CONNECT_GET_DOMAIN_CAPABILITIES -> hostProcedures.handle(proc, in, out);
             default -> throw RpcException.noSupport("procedure " + proc);
         }
     }

@@ -9,6 +9,9 @@ final class Proc {
     static final int CONNECT_CLOSE = 2;
     static final int CONNECT_GET_TYPE = 3;
     static final int CONNECT_GET_VERSION = 4;
+    static final int CONNECT_GET_MAX_VCPUS = 5;
+    static final int NODE_GET_INFO = 6;
+    static final int CONNECT_GET_CAPABILITIES = 7;
     static final int DOMAIN_CREATE = 9;
     static final int DOMAIN_CREATE_XML = 10;
     static final int DOMAIN_DEFINE_XML = 11;
@@ -36,8 +39,12 @@ final class Proc {
     static final int CONNECT_SUPPORTS_FEATURE = 60;
     static final int DOMAIN_INTERFACE_STATS = 65;
     static final int AUTH_LIST = 66;
+    static final int NODE_GET_CELLS_FREE_MEMORY = 101;
+    static final int NODE_GET_FREE_MEMORY = 102;
     static final int DOMAIN_EVENT_LIFECYCLE = 107;
     static final int CONNECT_GET_URI = 110;
+    static final int NODE_GET_SECURITY_MODEL = 122;
+    static final int CONNECT_IS_SECURE = 149;
     static final int DOMAIN_IS_ACTIVE = 150;
     static final int DOMAIN_IS_PERSISTENT = 151;
     static final int CONNECT_GET_LIB_VERSION = 157;
@@ -47,15 +54,20 @@ final class Proc {
     static final int DOMAIN_SNAPSHOT_NUM = 187;
     static final int DOMAIN_CREATE_WITH_FLAGS = 196;
     static final int DOMAIN_OPEN_CONSOLE = 201;
+    static final int CONNECT_GET_SYSINFO = 203;
     static final int DOMAIN_SET_MEMORY_FLAGS = 204;
     static final int DOMAIN_GET_STATE = 212;
+    static final int NODE_GET_CPU_STATS = 227;
+    static final int NODE_GET_MEMORY_STATS = 228;
     static final int DOMAIN_UNDEFINE_FLAGS = 231;
     static final int DOMAIN_DESTROY_FLAGS = 234;
     static final int DOMAIN_SHUTDOWN_FLAGS = 258;
     static final int CONNECT_LIST_ALL_DOMAINS = 273;
+    static final int NODE_GET_CPU_MAP = 293;
     static final int CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY = 316;
     static final int CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY = 317;
     static final int DOMAIN_EVENT_CALLBACK_LIFECYCLE = 318;
+    static final int CONNECT_GET_DOMAIN_CAPABILITIES = 342;
     static final int DOMAIN_DEFINE_XML_FLAGS = 350;
 
     /** Keepalive program procedures. */
@@ -85,6 +97,10 @@ final class Proc {
                     CONNECT_DOMAIN_EVENT_DEREGISTER_ANY, DOMAIN_HAS_MANAGED_SAVE_IMAGE, DOMAIN_SNAPSHOT_NUM,
                     DOMAIN_GET_STATE, CONNECT_LIST_ALL_DOMAINS, CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
                     CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, DOMAIN_INTERFACE_STATS -> true;
+            // the host and connection procedures (HostProcedures)
+            case CONNECT_GET_MAX_VCPUS, NODE_GET_INFO, CONNECT_GET_CAPABILITIES, NODE_GET_CELLS_FREE_MEMORY,
+                    NODE_GET_FREE_MEMORY, NODE_GET_SECURITY_MODEL, CONNECT_IS_SECURE, CONNECT_GET_SYSINFO,
+                    NODE_GET_CPU_STATS, NODE_GET_MEMORY_STATS, NODE_GET_CPU_MAP, CONNECT_GET_DOMAIN_CAPABILITIES -> true;
             default -> false;
         };
     }

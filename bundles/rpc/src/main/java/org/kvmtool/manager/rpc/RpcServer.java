@@ -22,6 +22,7 @@ import java.util.logging.Logger;
 
 import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.HostService;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -52,14 +53,19 @@ public class RpcServer {
     }
 
     @Activate
-    public RpcServer(@Reference DomainDriver driver, RpcConfig config) throws IOException {
-        this(driver, config.enabled() ? socketOf(config, driver) : null,
+    public RpcServer(@Reference DomainDriver driver, @Reference HostService host, RpcConfig config) throws IOException {
+        this(driver, host, config.enabled() ? socketOf(config, driver) : null,
                 config.socket_ro().isBlank() ? null : Path.of(config.socket_ro()));
     }
 
+    /** Without host facts: the host procedures answer NO_SUPPORT (tests of the other procedures). */
     RpcServer(DomainDriver driver, Path socket, Path readOnlySocket) throws IOException {
+        this(driver, null, socket, readOnlySocket);
+    }
+
+    RpcServer(DomainDriver driver, HostService host, Path socket, Path readOnlySocket) throws IOException {
         this.driver = driver;
-        this.dispatcher = new Dispatcher(driver, RpcServer::hostname);
+        this.dispatcher = new Dispatcher(driver, host, RpcServer::hostname);
         this.owner = Files.getOwner(Path.of("/proc/self")).getName();
         AtomicInteger n = new AtomicInteger();
         this.threads = r -> {

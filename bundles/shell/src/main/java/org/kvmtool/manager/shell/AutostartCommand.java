@@ -12,7 +12,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 @Service
 public class AutostartCommand extends OptionsAfterDomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
-    @Completion(DomainCompleters.Persistent.class)
+    @Completion(DomainCompleters.Autostart.class)
     String domain;
 
     @Option(name = "--disable", description = "do not start it with the manager")

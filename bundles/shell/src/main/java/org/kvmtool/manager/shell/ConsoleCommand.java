@@ -27,7 +27,7 @@ public class ConsoleCommand extends OptionsAfterDomainAction {
     Session session;
 
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
-    @Completion(DomainCompleters.Active.class)
+    @Completion(DomainCompleters.Console.class)
     String domain;
 
     @Option(name = "--force", description = "take the console over from another session")

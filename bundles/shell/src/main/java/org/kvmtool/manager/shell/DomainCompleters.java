@@ -10,7 +10,7 @@ import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.completers.StringsCompleter;
 import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.DomainInfo;
-import org.kvmtool.manager.api.DomainState;
+import org.kvmtool.manager.api.Operation;
 
 /** Completers that offer only the domains an action makes sense for. */
 final class DomainCompleters {
@@ -29,10 +29,6 @@ final class DomainCompleters {
             driver.list().stream().filter(this::offers).map(DomainInfo::name).forEach(names.getStrings()::add);
             return names.complete(session, commandLine, candidates);
         }
-
-        static boolean in(DomainInfo d, DomainState... states) {
-            return List.of(states).contains(d.state());
-        }
     }
 
     @Service
@@ -43,16 +39,7 @@ final class DomainCompleters {
         }
     }
 
-    /** Domains that can be started. */
-    @Service
-    public static final class Inactive extends Base {
-        @Override
-        boolean offers(DomainInfo d) {
-            return !d.isActive();
-        }
-    }
-
-    /** Domains with an lkvm process (destroy, console, dominfo of live figures). */
+    /** Domains with an lkvm process: for reads of live figures (vcpuinfo), which are no operation. */
     @Service
     public static final class Active extends Base {
         @Override
@@ -61,30 +48,87 @@ final class DomainCompleters {
         }
     }
 
-    /** Domains that can be suspended, shut down or rebooted. */
-    @Service
-    public static final class Running extends Base {
+    /** Domains whose state and persistence admit {@code op} now: the driver's own table, not a restatement. */
+    abstract static class Admitting extends Base {
+        private final Operation op;
+
+        Admitting(Operation op) {
+            this.op = op;
+        }
+
         @Override
         boolean offers(DomainInfo d) {
-            return in(d, DomainState.RUNNING);
+            return d.allowedOperations().contains(op);
         }
     }
 
     @Service
-    public static final class Paused extends Base {
-        @Override
-        boolean offers(DomainInfo d) {
-            return in(d, DomainState.PAUSED);
+    public static final class Start extends Admitting {
+        public Start() {
+            super(Operation.START);
         }
     }
 
-    /** Persistent domains (undefine, autostart). */
     @Service
-    public static final class Persistent extends Base {
-        @Override
-        boolean offers(DomainInfo d) {
-            return d.persistent();
+    public static final class Shutdown extends Admitting {
+        public Shutdown() {
+            super(Operation.SHUTDOWN);
         }
     }
 
+    @Service
+    public static final class Destroy extends Admitting {
+        public Destroy() {
+            super(Operation.DESTROY);
+        }
+    }
+
+    @Service
+    public static final class Reboot extends Admitting {
+        public Reboot() {
+            super(Operation.REBOOT);
+        }
+    }
+
+    @Service
+    public static final class Suspend extends Admitting {
+        public Suspend() {
+            super(Operation.SUSPEND);
+        }
+    }
+
+    @Service
+    public static final class Resume extends Admitting {
+        public Resume() {
+            super(Operation.RESUME);
+        }
+    }
+
+    @Service
+    public static final class Undefine extends Admitting {
+        public Undefine() {
+            super(Operation.UNDEFINE);
+        }
+    }
+
+    @Service
+    public static final class Autostart extends Admitting {
+        public Autostart() {
+            super(Operation.SET_AUTOSTART);
+        }
+    }
+
+    @Service
+    public static final class SetMemory extends Admitting {
+        public SetMemory() {
+            super(Operation.SET_MEMORY);
+        }
+    }
+
+    @Service
+    public static final class Console extends Admitting {
+        public Console() {
+            super(Operation.CONSOLE);
+        }
+    }
 }

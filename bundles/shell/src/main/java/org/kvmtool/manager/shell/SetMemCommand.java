@@ -11,7 +11,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 @Service
 public class SetMemCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
-    @Completion(DomainCompleters.Any.class)
+    @Completion(DomainCompleters.SetMemory.class)
     String domain;
 
     @Argument(index = 1, name = "size", description = "the new memory size (KiB unless a unit is given)", required = true)

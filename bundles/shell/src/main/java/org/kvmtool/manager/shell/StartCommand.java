@@ -12,7 +12,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 @Service
 public class StartCommand extends OptionsAfterDomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
-    @Completion(DomainCompleters.Inactive.class)
+    @Completion(DomainCompleters.Start.class)
     String domain;
 
     @Option(name = "--paused", description = "leave the guest paused after it is started")

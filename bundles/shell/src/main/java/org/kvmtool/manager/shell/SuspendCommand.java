@@ -11,7 +11,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 @Service
 public class SuspendCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
-    @Completion(DomainCompleters.Running.class)
+    @Completion(DomainCompleters.Suspend.class)
     String domain;
 
     @Override

@@ -11,7 +11,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 @Service
 public class UndefineCommand extends DomainAction {
     @Argument(index = 0, name = "domain", description = "the domain name", required = true)
-    @Completion(DomainCompleters.Persistent.class)
+    @Completion(DomainCompleters.Undefine.class)
     String domain;
 
     @Override

@@ -115,6 +115,10 @@ class AclRestrictorTest {
                 "{\"type\":\"exec\",\"mbean\":\"" + VM1 + "\",\"operation\":\"start\"}");
         assertEquals(200L, status(byPost), byPost.toJSONString());
         assertTrue(TestAccess.isRunning(driver, "vm1"));
+        JSONObject allowed = jolokia.get(VIEWER, null, "read/" + VM1 + "/AllowedOperations");
+        assertEquals(200L, status(allowed), allowed.toJSONString());
+        assertEquals(List.of("shutdown", "destroy", "reboot", "suspend", "undefine", "setMemory", "setAutostart",
+                "sendConsole", "memoryStats"), allowed.get("value"), "a viewer reads what the running domain admits");
         assertEquals(200L, status(jolokia.post(ADMIN, null,
                 "{\"type\":\"write\",\"mbean\":\"" + VM1 + "\",\"attribute\":\"CpuShares\",\"value\":512}")));
         assertEquals(200L, status(jolokia.get(ADMIN, null, "read/" + VM1 + "/CpuShares")),

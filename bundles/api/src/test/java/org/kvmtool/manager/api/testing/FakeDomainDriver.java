@@ -28,6 +28,7 @@ import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.ManagerInfo;
+import org.kvmtool.manager.api.Operation;
 import org.kvmtool.manager.api.StateReason;
 
 /**
@@ -156,10 +157,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void undefine(String name) {
-        Domain d = get(name);
-        if (!d.persistent) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "cannot undefine transient domain");
-        }
+        Domain d = admitted(name, Operation.UNDEFINE);
         d.persistent = false;
         if (!d.state.isActive()) {
             domains.remove(name);
@@ -169,10 +167,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void start(String name) {
-        Domain d = get(name);
-        if (d.state.isActive()) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is already running");
-        }
+        Domain d = admitted(name, Operation.START);
         run(d, StateReason.BOOTED);
         publish(d, LifecycleEvent.STARTED, "booted");
     }
@@ -185,7 +180,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void shutdown(String name) {
-        Domain d = active(name);
+        Domain d = admitted(name, Operation.SHUTDOWN);
         d.state = DomainState.SHUTDOWN;
         d.reason = StateReason.SHUTDOWN_USER;
         // the fake guest obeys at once
@@ -194,7 +189,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void destroy(String name) {
-        stop(active(name), StateReason.DESTROYED, "destroyed");
+        stop(admitted(name, Operation.DESTROY), StateReason.DESTROYED, "destroyed");
     }
 
     /** The guest's lkvm died by a signal. */
@@ -204,7 +199,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void reboot(String name) {
-        Domain d = active(name);
+        Domain d = admitted(name, Operation.REBOOT);
         stop(d, StateReason.SHUTDOWN, "shutdown");
         if (domains.containsKey(name)) {
             run(d, StateReason.BOOTED);
@@ -214,10 +209,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void suspend(String name) {
-        Domain d = active(name);
-        if (d.state == DomainState.PAUSED) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is already paused");
-        }
+        Domain d = admitted(name, Operation.SUSPEND);
         d.state = DomainState.PAUSED;
         d.reason = StateReason.PAUSED_USER;
         publish(d, LifecycleEvent.SUSPENDED, "paused");
@@ -225,10 +217,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void resume(String name) {
-        Domain d = active(name);
-        if (d.state != DomainState.PAUSED) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "domain is not paused");
-        }
+        Domain d = admitted(name, Operation.RESUME);
         d.state = DomainState.RUNNING;
         d.reason = StateReason.UNPAUSED;
         publish(d, LifecycleEvent.RESUMED, "unpaused");
@@ -245,10 +234,7 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void setAutostart(String name, boolean autostart) {
-        Domain d = get(name);
-        if (!d.persistent) {
-            throw new KvmtoolException(ErrorCode.OPERATION_INVALID, "cannot set autostart for transient domain");
-        }
+        Domain d = admitted(name, Operation.SET_AUTOSTART);
         d.autostart = autostart;
     }
 
@@ -303,13 +289,13 @@ public final class FakeDomainDriver implements DomainDriver {
 
     @Override
     public synchronized void sendConsole(String name, String text) {
-        active(name);
+        admitted(name, Operation.CONSOLE);
         consoleInput.append(text);
     }
 
     @Override
     public synchronized ConsoleAttachment attachConsole(String name, boolean force, ConsoleListener listener) {
-        Domain d = active(name);
+        Domain d = admitted(name, Operation.CONSOLE);
         d.console = listener;
         listener.output(("[fake kvmtool console of " + name + "]\r\n").getBytes(StandardCharsets.US_ASCII));
         return new ConsoleAttachment() {
@@ -337,7 +323,8 @@ public final class FakeDomainDriver implements DomainDriver {
 
     /** No balloon statistics: the fake guest has no balloon driver. */
     @Override
-    public Map<String, Long> memoryStats(String name) {
+    public synchronized Map<String, Long> memoryStats(String name) {
+        admitted(name, Operation.MEMORY_STATS);
         return Map.of();
     }
 
@@ -403,6 +390,13 @@ public final class FakeDomainDriver implements DomainDriver {
         if (d == null) {
             throw new KvmtoolException(ErrorCode.NO_DOMAIN, "domain '" + name + "' not found");
         }
+        return d;
+    }
+
+    /** The domain, if {@code op} is allowed in its state (the real driver's table). */
+    private Domain admitted(String name, Operation op) {
+        Domain d = get(name);
+        op.check(d.state, d.persistent, name);
         return d;
     }
 

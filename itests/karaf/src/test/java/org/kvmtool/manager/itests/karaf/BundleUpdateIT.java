@@ -28,9 +28,13 @@ public class BundleUpdateIT extends GuestTestSupport {
 
     static final List<String> GUESTS = List.of("upd-a", "upd-b", "upd-c");
 
-    /** Updated one by one; the driver goes and comes back with each but jmx, shell, deploy and rpc (its users). */
+    /**
+     * Updated one by one; the driver goes and comes back with each but jmx, shell, deploy and rpc (its users) and
+     * host (which the driver does not use).
+     */
     static final List<String> BUNDLES = List.of("kvmtool-core", "kvmtool-console", "kvmtool-launch",
-            "kvmtool-cgroups", "kvmtool-network", "kvmtool-xml", "kvmtool-jmx", "kvmtool-shell", "kvmtool-deploy", "kvmtool-rpc");
+            "kvmtool-cgroups", "kvmtool-network", "kvmtool-xml", "kvmtool-jmx", "kvmtool-shell", "kvmtool-deploy", "kvmtool-rpc",
+            "kvmtool-host");
 
     @Test
     public void a_bundleUpdateOfEachKvmtoolBundle() throws Exception {
@@ -51,7 +55,7 @@ public class BundleUpdateIT extends GuestTestSupport {
     }
 
     private static final List<String> DRIVER_USERS = List.of("kvmtool-jmx", "kvmtool-shell", "kvmtool-deploy",
-            "kvmtool-rpc");
+            "kvmtool-rpc", "kvmtool-host");
 
     @Test
     public void b_bundleRefreshOfEveryKvmtoolBundle() throws Exception {

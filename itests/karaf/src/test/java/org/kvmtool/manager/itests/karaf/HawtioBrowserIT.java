@@ -207,7 +207,8 @@ public class HawtioBrowserIT extends KarafTestSupport {
     @Before
     public void twoDomainsShutOff() throws Exception {
         awaitHttpBody("/hawtio/plugin", "\"kvmtool\"");
-        awaitHttpBody("/kvmtool/plugin/kvmtool.js", "hawtioPluginLoader");
+        awaitHttpBody("/kvmtool/plugin/kvmtool.module.js", "hawtioPluginLoader");
+        awaitHttpBody("/kvmtool/plugin/dashboard.html", "kvmtool-domains");
         String guest = System.getProperty(TEST_GUEST, "");
         assertTrue("the test guest is not built (" + TEST_GUEST + ")", !guest.isEmpty() && Files.isRegularFile(Path.of(guest)));
         for (String name : DOMAINS) {

@@ -156,6 +156,7 @@ public class JmxDoorsIT extends KarafTestSupport {
         }
         domain.put("Vcpus", SimpleType.INTEGER);
         domain.put("VcpuThreadIds", ArrayType.getPrimitiveArrayType(long[].class));
+        domain.put("AllowedOperations", ArrayType.getArrayType(SimpleType.STRING));
         MBeanInfo info = platform().getMBeanInfo(domainName("shape"));
         assertAttributes(info, domain, Set.of("Autostart", "CpuShares", "MemoryLimitBytes"));
         Map<String, String> operations = Arrays.stream(info.getOperations()).collect(Collectors.toMap(
@@ -181,6 +182,8 @@ public class JmxDoorsIT extends KarafTestSupport {
         assertValue(jolokiaPost("{\"type\":\"search\",\"mbean\":\"kvmtool:type=Domain,*\"}", VIEWER_USER,
                 VIEWER_PASSWORD), "kvmtool:name=j1,type=Domain");
         assertValue(jolokiaRead(vm, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"shutoff\"");
+        assertValue(jolokiaRead(vm, "AllowedOperations", VIEWER_USER, VIEWER_PASSWORD),
+                "\"value\":[\"start\",\"undefine\",\"setMemory\",\"setAutostart\"]");
 
         assertValue(jolokiaExec(vm, "start", ADMIN_USER, ADMIN_PASSWORD), "\"status\":200");
         assertValue(jolokiaRead(vm, "State", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"running\"");
@@ -193,6 +196,8 @@ public class JmxDoorsIT extends KarafTestSupport {
 
         assertValue(jolokiaExec(vm, "suspend", ADMIN_USER, ADMIN_PASSWORD), "\"status\":200");
         assertValue(jolokiaRead(vm, "StateReason", VIEWER_USER, VIEWER_PASSWORD), "\"value\":\"user\"");
+        assertValue(jolokiaRead(vm, "AllowedOperations", VIEWER_USER, VIEWER_PASSWORD), "\"value\":[\"destroy\","
+                + "\"resume\",\"undefine\",\"setMemory\",\"setAutostart\",\"sendConsole\"]");
         assertValue(jolokiaExec(vm, "resume", ADMIN_USER, ADMIN_PASSWORD), "\"status\":200");
         assertValue(jolokiaPost("{\"type\":\"write\",\"mbean\":\"" + vm + "\",\"attribute\":\"CpuShares\","
                 + "\"value\":512}", ADMIN_USER, ADMIN_PASSWORD), "\"status\":200");
