@@ -41,4 +41,7 @@ public @interface ManagerConfig {
 
     @AttributeDefinition(name = "console log size", description = "Bytes of console log kept per domain before rotation")
     long console_log_max_bytes() default 1024 * 1024;
+
+    @AttributeDefinition(name = "hugetlbfs mount", description = "Where guests with hugepages get their RAM: a hugetlbfs mount or a directory on one; blank: the first hugetlbfs mount found")
+    String hugetlbfs_mount() default "";
 }

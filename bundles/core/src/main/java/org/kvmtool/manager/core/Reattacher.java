@@ -63,7 +63,7 @@ final class Reattacher {
         this.supervisor = supervisor;
         this.clock = clock;
         this.loader = new DefinitionLoader(definitions, s.codec(), registry, clock);
-        this.sweep = new LeftoverSweep(s.cgroups(), settings, registry);
+        this.sweep = new LeftoverSweep(s.cgroups(), s.network(), settings, registry);
     }
 
     /**
@@ -132,8 +132,9 @@ final class Reattacher {
         sweep.inactiveCgroups();
         if (allRead) {
             sweep.homesOfNoRun(named);
+            sweep.tapsOfNoRun(named);
         } else {
-            LOG.warning("HOME dirs not cleaned: a status file was left unread");
+            LOG.warning("HOME dirs and taps not cleaned: a status file was left unread");
         }
         return new Result(adopted.get(), ended.get());
     }

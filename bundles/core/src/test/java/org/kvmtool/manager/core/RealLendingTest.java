@@ -257,7 +257,8 @@ class RealLendingTest {
         driver.deactivate();
         Services off = new Services(h.services.codec(), h.services.hypervisor(), h.services.spawner(), h.services.exits(),
                 h.services.control(), h.services.cgroups(), h.services.console(), (SecurityDriver) RealServices.component(
-                        "org.kvmtool.manager.security.DacSecurityDriver", Map.of("dynamic__ownership", false)));
+                        "org.kvmtool.manager.security.DacSecurityDriver", Map.of("dynamic__ownership", false)),
+                h.services.network());
         driver = h.activate(h.settings, off);
         driver.define(xml("d1", kernel, disk(disk, "vda", false)));
         KvmtoolException e = assertThrows(KvmtoolException.class, () -> driver.start("d1"));

@@ -13,6 +13,7 @@ import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LkvmControl;
+import org.kvmtool.manager.api.NetworkService;
 import org.kvmtool.manager.api.ProcessSpawner;
 import org.kvmtool.manager.api.SecurityDriver;
 
@@ -32,7 +33,8 @@ final class RealServices {
     static String missing() {
         for (String c : new String[] {"org.kvmtool.manager.xml.XmlDomainCodec", "org.kvmtool.manager.launch.PosixProcessSpawner",
                 "org.kvmtool.manager.cgroups.CgroupServiceImpl", "org.kvmtool.manager.console.ConsoleServiceImpl",
-                "org.kvmtool.manager.security.DacSecurityDriver"}) {
+                "org.kvmtool.manager.security.DacSecurityDriver",
+                "org.kvmtool.manager.network.TapNetworkService"}) {
             try {
                 Class.forName(c);
             } catch (ClassNotFoundException e) {
@@ -57,7 +59,8 @@ final class RealServices {
         CgroupService cgroups = (CgroupService) component("org.kvmtool.manager.cgroups.CgroupServiceImpl", Map.of());
         ConsoleService console = (ConsoleService) component("org.kvmtool.manager.console.ConsoleServiceImpl", Map.of());
         SecurityDriver security = (SecurityDriver) component("org.kvmtool.manager.security.DacSecurityDriver", Map.of());
-        return new Services(codec, hypervisor, spawner, exits, control, cgroups, console, security);
+        NetworkService network = (NetworkService) Class.forName("org.kvmtool.manager.network.TapNetworkService").getConstructor().newInstance();
+        return new Services(codec, hypervisor, spawner, exits, control, cgroups, console, security, network);
     }
 
     /** Whether LkvmHypervisor builds command lines yet (the argv builder lands separately). */
