@@ -13,7 +13,10 @@
  *      while the manager is away (restart, update), where lkvm's console thread would spin a CPU on
  *      the hang-up; the guest's output waits in the pty (flow control) until the manager drains it;
  *   4. checks, as the final user, that the files lkvm needs are there (-r readable, -w writable),
- *      so that a missing kernel is reported by name rather than as a dead lkvm;
+ *      so that a missing kernel is reported by name rather than as a dead lkvm; then takes the image
+ *      locks (-x exclusive, -s shared): flock, non-blocking, on a descriptor opened here and left open
+ *      across exec, so lkvm itself holds the lock for exactly its own life (a manager restart or bundle
+ *      update does not touch it, lkvm's end releases it, and every manager on the host sees it);
  *   5. waits for one byte on fd 4: the JVM sends it once it has recorded the pid (the domain's status
  *      file). At EOF the JVM died before that, so nobody would know this lkvm: exit 125, no exec
  *      (libvirt's handshake before exec, for the same reason);
@@ -21,8 +24,12 @@
  * On failure it writes one line "STEP<TAB>ERRNO<TAB>DETAIL\n" to fd 3 and exits 127. On success
  * the exec closes fd 3 (close-on-exec) and the JVM reads EOF. The pid stays the same across exec.
  *
+ * A lock held by another process is reported as "lock-ex" or "lock-sh" (the kind asked for) with
+ * errno EWOULDBLOCK and "LABEL PATH": the JVM names the holder.
+ *
  * Usage: kvmtool-exec [-c CGROUP_PROCS]... [-G GID,GID...] [-g GID] [-u UID]
- *                     [-r LABEL=PATH]... [-w LABEL=PATH]... -- PROGRAM [ARG]...
+ *                     [-r LABEL=PATH]... [-w LABEL=PATH]... [-x LABEL=PATH]... [-s LABEL=PATH]...
+ *                     -- PROGRAM [ARG]...
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -130,23 +138,52 @@ static void join_cgroup(const char *procs)
 		fail("cgroup", errno, procs);
 }
 
-static void check_file(const char *spec, int writable)
+/* The path of a "LABEL=PATH" argument. */
+static const char *path_of(const char *spec)
 {
 	const char *eq = strchr(spec, '=');
-	const char *path = eq ? eq + 1 : spec;
+
+	return eq ? eq + 1 : spec;
+}
+
+/* Fails with detail = "LABEL PATH", so the JVM can say "kernel /x: No such file or directory". */
+static void fail_file(const char *step, int err, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	const char *path = path_of(spec);
 	char detail[PATH_MAX + 64];
 	size_t label_len = eq ? (size_t)(eq - spec) : 0;
 
-	if (access(path, writable ? (R_OK | W_OK) : R_OK) == 0)
-		return;
-	/* detail = "LABEL PATH" so the JVM can say "kernel /x: No such file or directory". */
 	if (label_len >= 32)
 		label_len = 31;
 	memcpy(detail, spec, label_len);
 	detail[label_len] = ' ';
 	strncpy(detail + label_len + 1, path, sizeof(detail) - label_len - 2);
 	detail[sizeof(detail) - 1] = '\0';
-	fail("file", errno, detail);
+	fail(step, err, detail);
+}
+
+static void check_file(const char *spec, int writable)
+{
+	if (access(path_of(spec), writable ? (R_OK | W_OK) : R_OK) < 0)
+		fail_file("file", errno, spec);
+}
+
+/*
+ * Opens the image as the final user and locks it, non-blocking; the descriptor is deliberately left open and
+ * not close-on-exec: lkvm inherits it, and the lock (kept by the open file, not the process) lasts until lkvm's
+ * end. An exclusive lock is taken on a read-write descriptor, as lkvm will open that image (flock on NFS is a
+ * byte-range lock on the server, which wants one).
+ */
+static void lock_image(const char *spec, int exclusive)
+{
+	const char *step = exclusive ? "lock-ex" : "lock-sh";
+	int fd = open(path_of(spec), (exclusive ? O_RDWR : O_RDONLY) | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		fail_file(step, errno, spec);
+	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0)
+		fail_file(step, errno, spec);
 }
 
 #ifndef TIOCGPTPEER
@@ -181,8 +218,9 @@ static void wait_for_go(void)
 
 int main(int argc, char **argv)
 {
-	const char *cgroups[MAX_ITEMS], *readable[MAX_ITEMS], *writable[MAX_ITEMS];
-	int ncg = 0, nr = 0, nw = 0, i;
+	const char *cgroups[MAX_ITEMS], *readable[MAX_ITEMS], *writable[MAX_ITEMS], *locks[MAX_ITEMS];
+	int exclusive[MAX_ITEMS];
+	int ncg = 0, nr = 0, nw = 0, nl = 0, i;
 	long uid = -1, gid = -1, v;
 	gid_t groups[MAX_ITEMS];
 	int ngroups = -1;
@@ -219,6 +257,13 @@ int main(int argc, char **argv)
 			if (nw == MAX_ITEMS)
 				fail("usage", E2BIG, a);
 			writable[nw++] = val;
+			break;
+		case 'x':
+		case 's':
+			if (nl == MAX_ITEMS)
+				fail("usage", E2BIG, a);
+			exclusive[nl] = a[1] == 'x';
+			locks[nl++] = val;
 			break;
 		case 'u':
 			if (parse_id(val, &uid))
@@ -274,6 +319,8 @@ int main(int argc, char **argv)
 		check_file(readable[k], 0);
 	for (int k = 0; k < nw; k++)
 		check_file(writable[k], 1);
+	for (int k = 0; k < nl; k++)
+		lock_image(locks[k], exclusive[k]);
 
 	wait_for_go();
 	execve(argv[i], argv + i, environ);

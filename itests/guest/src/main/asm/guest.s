@@ -14,8 +14,15 @@
  *      by about the -m size as with a guest that uses its memory;
  *   3. echoes every byte it reads (polling LSR bit 0, data ready);
  *   4. on 'q' (not echoed) writes "GUEST POWEROFF\r\n" and resets the machine
- *      through the i8042 (0xfe -> port 0x64), which ends lkvm with exit 0.
- * The signature string at the end lets the stand-in recognise this image.
+ *      through the i8042 (0xfe -> port 0x64), which ends lkvm with exit 0;
+ *   5. on Ctrl-F (0x06, not echoed) reads a decimal count N up to the first
+ *      byte that is not a digit (that byte is swallowed too), then writes N
+ *      bytes, byte i being pattern[i % 64] (lines of "0-9a-zA-Z\r\n"); no
+ *      digits or 0 means N = 1 MiB; N is taken modulo 2^32. Input is not read
+ *      during the flood; then it echoes again. A control byte, not a letter:
+ *      tests type text such as "after-resume" and expect it echoed.
+ * The signature string at the end lets the stand-in recognise this image;
+ * its number counts the versions of this behaviour (2: the flood command).
  */
 	.code16
 	.text
@@ -30,15 +37,46 @@ _start:
 	call	touch_ram
 
 next:
-	mov	$0x3fd, %dx		/* LSR */
-1:	in	%dx, %al
-	test	$0x01, %al		/* data ready? */
-	jz	1b
-	mov	$0x3f8, %dx		/* RBR */
-	in	%dx, %al
+	call	getc
 	cmp	$'q', %al
 	je	poweroff
+	cmp	$0x06, %al		/* Ctrl-F */
+	je	flood
 	call	putc
+	jmp	next
+
+/*
+ * flood: after Ctrl-F, a decimal count N and the byte that ends it (swallowed);
+ * then N bytes of the pattern, a line of 64 per rep outsb: kvmtool's UART
+ * writes each byte out as it arrives, so THRE never clears, and one exit per
+ * line instead of two per byte makes the flood 3 times as fast.
+ */
+flood:
+	xor	%ecx, %ecx		/* N */
+1:	call	getc
+	sub	$'0', %al
+	cmp	$9, %al
+	ja	2f			/* not a digit: N is complete */
+	imul	$10, %ecx, %ecx
+	movzbl	%al, %eax
+	add	%eax, %ecx
+	jmp	1b
+2:	test	%ecx, %ecx
+	jnz	3f
+	mov	$0x100000, %ecx		/* no count: 1 MiB */
+3:	mov	$64, %eax
+	cmp	%eax, %ecx
+	jae	4f
+	mov	%ecx, %eax		/* the last, shorter line */
+4:	sub	%eax, %ecx
+	mov	%ecx, %ebx		/* left after this line */
+	mov	%eax, %ecx
+	mov	$pattern, %si
+	mov	$0x3f8, %dx		/* THR */
+	rep outsb
+	mov	%ebx, %ecx
+	test	%ecx, %ecx
+	jnz	3b
 	jmp	next
 
 poweroff:
@@ -48,6 +86,16 @@ poweroff:
 	out	%al, $0x64
 halt:	hlt
 	jmp	halt
+
+/* getc: read a byte from COM1 into %al once one is there */
+getc:
+	mov	$0x3fd, %dx		/* LSR */
+1:	in	%dx, %al
+	test	$0x01, %al		/* data ready? */
+	jz	1b
+	mov	$0x3f8, %dx		/* RBR */
+	in	%dx, %al
+	ret
 
 /* putc: write %al to COM1 once the transmitter is empty */
 putc:
@@ -125,6 +173,7 @@ entry:	.fill	20, 1, 0
 
 banner:	.asciz	"GUEST READY\r\n"
 bye:	.asciz	"GUEST POWEROFF\r\n"
+pattern: .ascii	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n"
 	/* recognised by the lkvm stand-in (itests/lkvm-standin) */
 signature:
-	.ascii	"KVMTOOL-MANAGER-TEST-GUEST/1"
+	.ascii	"KVMTOOL-MANAGER-TEST-GUEST/2"

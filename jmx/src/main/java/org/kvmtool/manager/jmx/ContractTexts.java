@@ -57,7 +57,9 @@ final class ContractTexts {
                         Map.entry("CpuShares", "The domain's CPU weight (cgroup v1 shares). Writable: live and kept"),
                         Map.entry("ConsolePath", "The console's pty; null when inactive"),
                         Map.entry("UptimeSeconds", "Seconds since lkvm started; 0 when inactive"),
-                        Map.entry("VcpuThreadIds", "Thread ids of the kvm-vcpu-N threads, index = vCPU")),
+                        Map.entry("VcpuThreadIds", "Thread ids of the kvm-vcpu-N threads, index = vCPU"),
+                        Map.entry("InterfaceStats", "Per interface with a tap (bridge, ethernet): the tap and its counters "
+                                + "from the guest's side (rx = what the guest received), as virsh domifstat; empty when inactive")),
                 Map.ofEntries(
                         Map.entry("start", "Starts the domain"),
                         Map.entry("shutdown", "Asks the guest to shut down; the state is shutdown until lkvm ends"),

@@ -145,6 +145,21 @@ final class DomainBean implements DomainMXBean {
         return read("VcpuThreadIds", () -> info().vcpuThreadIds().stream().mapToLong(Long::longValue).toArray());
     }
 
+    /** Empty when inactive: a bulk read of every attribute (Hawtio, Jolokia) must not fail on a shut-off domain. */
+    @Override
+    public InterfaceCounters[] getInterfaceStats() {
+        return read("InterfaceStats", () -> {
+            try {
+                return driver.interfaceStats(name).stream().map(InterfaceCounters::of).toArray(InterfaceCounters[]::new);
+            } catch (KvmtoolException e) {
+                if (e.code() == ErrorCode.OPERATION_INVALID && !info().isActive()) {
+                    return new InterfaceCounters[0];
+                }
+                throw e;
+            }
+        });
+    }
+
     @Override
     public void start() {
         act("start", () -> driver.start(name));

@@ -64,6 +64,12 @@ public interface DomainMXBean {
     /** The kvm-vcpu-N thread ids, index = vCPU; empty when inactive. */
     long[] getVcpuThreadIds();
 
+    /**
+     * The traffic counters of each interface with a tap (bridge or ethernet), from the guest's side, in definition
+     * order; empty when inactive.
+     */
+    InterfaceCounters[] getInterfaceStats();
+
     void start();
 
     void shutdown();

@@ -33,12 +33,15 @@ import javax.management.ObjectName;
 import javax.management.RuntimeMBeanException;
 import javax.management.openmbean.ArrayType;
 import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.CompositeType;
+import javax.management.openmbean.OpenDataException;
 import javax.management.openmbean.OpenType;
 import javax.management.openmbean.SimpleType;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.testing.FakeDomainDriver;
 
 /** The JMX contract (design.md) against a fake driver, in a plain MBeanServer. */
@@ -99,6 +102,7 @@ class DomainMBeansTest {
         }
         expected.put("Vcpus", SimpleType.INTEGER);
         expected.put("VcpuThreadIds", ArrayType.getPrimitiveArrayType(long[].class));
+        expected.put("InterfaceStats", ArrayType.getArrayType(interfaceCountersType()));
         expected.put("AllowedOperations", ArrayType.getArrayType(SimpleType.STRING));
         assertAttributes(info, expected, Set.of("Autostart", "CpuShares", "MemoryLimitBytes"));
         assertEquals(expected.keySet(), attributeNames(info), "no attribute beyond the contract (no 'Memory')");
@@ -162,6 +166,35 @@ class DomainMBeansTest {
                 () -> assertEquals("/dev/pts/" + (pid % 100), server.getAttribute(vm, "ConsolePath")),
                 () -> assertArrayEquals(new long[] {pid + 1, pid + 2},
                         (long[]) server.getAttribute(vm, "VcpuThreadIds")));
+    }
+
+    /** Each interface's counters as one CompositeData: what JConsole shows as a table, Jolokia as objects. */
+    static CompositeType interfaceCountersType() throws OpenDataException {
+        String[] names = {"device", "mac", "rxBytes", "rxDrop", "rxErrs", "rxPackets", "txBytes", "txDrop", "txErrs", "txPackets"};
+        OpenType<?>[] types = new OpenType<?>[names.length];
+        java.util.Arrays.fill(types, SimpleType.LONG);
+        types[0] = SimpleType.STRING;
+        types[1] = SimpleType.STRING;
+        return new CompositeType(InterfaceCounters.class.getName(), InterfaceCounters.class.getName(), names, names, types);
+    }
+
+    @Test
+    void interfaceStatsAreOneCompositePerTapAndNoneWhenInactive() throws Exception {
+        ObjectName vm = define("vm1");
+        assertEquals(0, ((CompositeData[]) server.getAttribute(vm, "InterfaceStats")).length, "shut off: none, no error");
+        invoke(vm, "start");
+        driver.interfaceStats.put("vm1", List.of(new InterfaceStats("kvmtap0", "52:54:00:00:00:01", 1, 2, 3, 4, 5, 6, 7, 8),
+                new InterfaceStats("tap-ops", null, 10, 20, 0, 0, 30, 40, 0, 0)));
+        CompositeData[] stats = (CompositeData[]) server.getAttribute(vm, "InterfaceStats");
+        assertEquals(2, stats.length);
+        assertEquals("kvmtap0", stats[0].get("device"));
+        assertEquals("52:54:00:00:00:01", stats[0].get("mac"));
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L), List.of(stats[0].get("rxBytes"), stats[0].get("rxPackets"),
+                stats[0].get("rxErrs"), stats[0].get("rxDrop"), stats[0].get("txBytes"), stats[0].get("txPackets"),
+                stats[0].get("txErrs"), stats[0].get("txDrop")));
+        assertEquals("tap-ops", stats[1].get("device"));
+        assertNull(stats[1].get("mac"));
+        assertEquals(40L, stats[1].get("txPackets"));
     }
 
     /** The contract's names, in its order, as the state and persistence change; each one listed is admitted. */

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * @param cpuShares     {@code <cputune><shares>}, null = unset (cgroup default)
  * @param memoryHardLimitBytes {@code <memtune><hard_limit>}, null = unlimited
  * @param devices       the devices
+ * @param hugepages     {@code <memoryBacking><hugepages/>}: guest RAM from the host's hugetlbfs mount
  */
 public record DomainDefinition(
         String name,
@@ -40,7 +41,8 @@ public record DomainDefinition(
         LifecycleAction onCrash,
         Long cpuShares,
         Long memoryHardLimitBytes,
-        Devices devices) {
+        Devices devices,
+        boolean hugepages) {
 
     /** libvirt-compatible names that are also safe as file and socket names. */
     public static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
@@ -55,22 +57,37 @@ public record DomainDefinition(
         Objects.requireNonNull(devices, "devices");
     }
 
+    /** A definition without hugepages (the form before {@code <memoryBacking>} was understood). */
+    public DomainDefinition(String name, UUID uuid, String title, String description, long maxMemoryBytes,
+                            long currentMemoryBytes, int vcpus, OsSpec os, String emulator, LifecycleAction onPoweroff,
+                            LifecycleAction onReboot, LifecycleAction onCrash, Long cpuShares,
+                            Long memoryHardLimitBytes, Devices devices) {
+        this(name, uuid, title, description, maxMemoryBytes, currentMemoryBytes, vcpus, os, emulator, onPoweroff,
+                onReboot, onCrash, cpuShares, memoryHardLimitBytes, devices, false);
+    }
+
     /** A copy with another name and uuid (nothing else changes). */
     public DomainDefinition withIdentity(String newName, UUID newUuid) {
         return new DomainDefinition(newName, newUuid, title, description, maxMemoryBytes, currentMemoryBytes,
-                vcpus, os, emulator, onPoweroff, onReboot, onCrash, cpuShares, memoryHardLimitBytes, devices);
+                vcpus, os, emulator, onPoweroff, onReboot, onCrash, cpuShares, memoryHardLimitBytes, devices, hugepages);
     }
 
     /** A copy with another balloon target. */
     public DomainDefinition withCurrentMemory(long bytes) {
         return new DomainDefinition(name, uuid, title, description, maxMemoryBytes, bytes,
-                vcpus, os, emulator, onPoweroff, onReboot, onCrash, cpuShares, memoryHardLimitBytes, devices);
+                vcpus, os, emulator, onPoweroff, onReboot, onCrash, cpuShares, memoryHardLimitBytes, devices, hugepages);
     }
 
     /** A copy with other tunables (null = unset). */
     public DomainDefinition withTunables(Long shares, Long hardLimitBytes) {
         return new DomainDefinition(name, uuid, title, description, maxMemoryBytes, currentMemoryBytes,
-                vcpus, os, emulator, onPoweroff, onReboot, onCrash, shares, hardLimitBytes, devices);
+                vcpus, os, emulator, onPoweroff, onReboot, onCrash, shares, hardLimitBytes, devices, hugepages);
+    }
+
+    /** A copy with other devices: the live definition, with the taps and vsock CID a start chose. */
+    public DomainDefinition withDevices(Devices newDevices) {
+        return new DomainDefinition(name, uuid, title, description, maxMemoryBytes, currentMemoryBytes,
+                vcpus, os, emulator, onPoweroff, onReboot, onCrash, cpuShares, memoryHardLimitBytes, newDevices, hugepages);
     }
 
     /** The kernel, initrd and command line. {@code initrd} and {@code cmdline} may be null. */
@@ -82,14 +99,31 @@ public record DomainDefinition(
         }
     }
 
-    /** The devices kvmtool can emulate. {@code console} is never null (default: serial). */
+    /**
+     * The devices kvmtool can emulate. {@code console} is never null (default: serial); {@code vsock} is null
+     * when the domain has none.
+     */
     public record Devices(List<Disk> disks, List<Filesystem> filesystems, Console console, boolean balloon,
-                          List<NetInterface> interfaces, boolean rng) {
+                          List<NetInterface> interfaces, boolean rng, Vsock vsock) {
         public Devices {
             disks = List.copyOf(disks);
             filesystems = List.copyOf(filesystems);
             Objects.requireNonNull(console, "console");
             interfaces = List.copyOf(interfaces);
+        }
+
+        /** Devices without vsock (the form before {@code <vsock>} was understood). */
+        public Devices(List<Disk> disks, List<Filesystem> filesystems, Console console, boolean balloon,
+                       List<NetInterface> interfaces, boolean rng) {
+            this(disks, filesystems, console, balloon, interfaces, rng, null);
+        }
+
+        public Devices withInterfaces(List<NetInterface> newInterfaces) {
+            return new Devices(disks, filesystems, console, balloon, newInterfaces, rng, vsock);
+        }
+
+        public Devices withVsock(Vsock newVsock) {
+            return new Devices(disks, filesystems, console, balloon, interfaces, rng, newVsock);
         }
     }
 
@@ -116,16 +150,68 @@ public record DomainDefinition(
         }
     }
 
-    /** A NIC: an existing tap ({@code type='ethernet'}, tapDevice non-null) or user-mode networking. mac may be null. */
-    public record NetInterface(NetType type, String tapDevice, String mac) {
+    /**
+     * A NIC, always virtio ({@code -n mode=tap,tapif=TAP} or {@code -n mode=user}).
+     * <ul>
+     * <li>BRIDGE: a tap the manager makes and puts on {@code bridge}; {@code managed} is true.</li>
+     * <li>ETHERNET with {@code managed}: a tap the manager makes (libvirt's default), on no bridge.</li>
+     * <li>ETHERNET without {@code managed} ({@code managed='no'}): the existing tap {@code tapDevice}, used as it is.</li>
+     * <li>USER: lkvm's user-mode network; no host device.</li>
+     * </ul>
+     * A tap the manager makes is named by {@code tapDevice}, or, when that is null, by a name chosen at start: the
+     * live definition always names it.
+     *
+     * @param tapDevice {@code <target dev>}; null: chosen at start (managed taps only)
+     * @param mac       {@code <mac address>}, lower case; the codec generates one when the XML has none
+     * @param bridge    {@code <source bridge>} of a BRIDGE, else null
+     * @param managed   whether the manager makes (and removes) the tap
+     */
+    public record NetInterface(NetType type, String tapDevice, String mac, String bridge, boolean managed) {
         public NetInterface {
             Objects.requireNonNull(type, "type");
+        }
+
+        /** An existing tap (ETHERNET) or user-mode networking: the interfaces known before managed taps. */
+        public NetInterface(NetType type, String tapDevice, String mac) {
+            this(type, tapDevice, mac, null, false);
+        }
+
+        /** True when lkvm reaches the host through a tap (made here or existing). */
+        public boolean hasTap() {
+            return type != NetType.USER;
+        }
+
+        /** A copy naming its tap (a name chosen at start). */
+        public NetInterface withTap(String tap) {
+            return new NetInterface(type, tap, mac, bridge, managed);
+        }
+    }
+
+    /**
+     * A virtio vsock device: {@code --vsock CID}. With {@code auto}, the manager chooses a CID that no other guest
+     * of the host uses when the domain starts ({@code cid} is that CID in the live definition, null before);
+     * else {@code cid} is the one given.
+     */
+    public record Vsock(Long cid, boolean auto) {
+        /** The first CID a guest may have: 0 (hypervisor), 1 (loopback) and 2 (the host) are taken. */
+        public static final long MIN_CID = 3;
+        /** The last one: the kernel keeps U32_MAX (VMADDR_CID_ANY). */
+        public static final long MAX_CID = 0xFFFF_FFFEL;
+
+        public Vsock {
+            if (!auto) {
+                Objects.requireNonNull(cid, "cid");
+            }
+        }
+
+        public Vsock withCid(long chosen) {
+            return new Vsock(chosen, auto);
         }
     }
 
     public enum ConsoleType { SERIAL, VIRTIO }
 
-    public enum NetType { ETHERNET, USER }
+    public enum NetType { ETHERNET, BRIDGE, USER }
 
     /** libvirt's on_poweroff/on_reboot/on_crash actions that kvmtool can honour. */
     public enum LifecycleAction { DESTROY, RESTART }

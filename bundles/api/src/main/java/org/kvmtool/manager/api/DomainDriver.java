@@ -67,6 +67,14 @@ public interface DomainDriver {
     /** CPU time, memory and limits, from the cgroup (or /proc); zeros with source CGROUP only when inactive. */
     CgroupStats stats(String name);
 
+    /**
+     * The traffic counters of each interface of an active domain that has a tap, in definition order (from the
+     * guest's side: see {@link InterfaceStats}); OPERATION_INVALID when the domain is not running.
+     */
+    default List<InterfaceStats> interfaceStats(String name) {
+        throw new KvmtoolException(ErrorCode.NO_SUPPORT, "interface statistics are not supported by this driver");
+    }
+
     /** The last {@code maxBytes} bytes of console output. */
     String consoleLog(String name, int maxBytes);
 

@@ -17,7 +17,16 @@ public interface Hypervisor {
      * (or the domain's {@code <emulator>}). Throws CONFIG_UNSUPPORTED when the definition cannot run
      * under kvmtool, e.g. the socket path {@code homeDir/.lkvm/NAME.sock} would not fit in sun_path.
      */
-    List<String> commandLine(DomainDefinition definition, String binary, String homeDir);
+    default List<String> commandLine(DomainDefinition definition, String binary, String homeDir) {
+        return commandLine(definition, binary, homeDir, null);
+    }
+
+    /**
+     * As above, for a host where guest RAM may come from hugetlbfs: {@code hugetlbfs} is the directory lkvm gets
+     * with {@code --hugetlbfs} for a definition with hugepages (null: none; such a definition is then refused).
+     * The caller has checked it (kvmtool only checks that it is a hugetlbfs).
+     */
+    List<String> commandLine(DomainDefinition definition, String binary, String homeDir, String hugetlbfs);
 
     /** {@code homeDir/.lkvm/NAME.sock}: where lkvm will listen. */
     String socketPath(String homeDir, String name);

@@ -17,6 +17,7 @@ import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitInfo;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.Pty;
+import org.kvmtool.manager.api.SecurityDriver;
 import org.kvmtool.manager.api.SpawnRequest;
 import org.kvmtool.manager.api.StateReason;
 
@@ -67,17 +68,25 @@ final class DomainProcess {
         int id = ids.getAsInt();
         String home = settings.homeDir(id).toString();
         // checks that need no undo come first: a definition that cannot run changes nothing
-        List<String> argv = s.hypervisor().commandLine(def, binary.get(), home);
+        String lkvm = binary.get();
         String socket = s.hypervisor().socketPath(home, d.name);
         LkvmUser as = user.get();
         if (!s.cgroups().support().usable() && (def.cpuShares() != null || def.memoryHardLimitBytes() != null)) {
             throw new KvmtoolException(ErrorCode.CONFIG_UNSUPPORTED, "domain '" + d.name
                     + "' sets cputune/memtune but cgroups are not usable: " + s.cgroups().support().reason());
         }
+        String hugetlbfs = def.hugepages() ? HugePages.directory(def, settings.hugetlbfsMount(), procDir, as) : null;
+        s.hypervisor().commandLine(provisional(def), lkvm, home, hugetlbfs);
         DomainRun run = new DomainRun(id, def, s.codec().format(def), home, socket);
         d.setRun(run);
         try {
+            // the taps and the vsock CID first: lkvm's argv names them (the live definition says what was chosen)
+            DomainDefinition live = hostDevices(d, run, def, as);
+            List<String> argv = s.hypervisor().commandLine(live, lkvm, home, hugetlbfs);
             prepareHome(run, as);
+            // the files lkvm's user must open lent to it, and the locks lkvm will hold (undone by stop)
+            SecurityDriver.Lease lease = s.security().prepare(settings.lentDir(), def, as.uid(), as.gid(),
+                    as.supplementaryGroups());
             if (s.cgroups().support().usable()) {
                 run.cgroup = s.cgroups().create(settings.cgroupParent(), d.name);
                 if (def.cpuShares() != null) {
@@ -96,12 +105,19 @@ final class DomainProcess {
             List<String> procs = run.cgroup == null ? List.of() : s.cgroups().procsFiles(run.cgroup);
             // the status file is written while the helper holds lkvm before exec: a manager killed at any point
             // of a start either leaves no lkvm or leaves a file that names it (the helper ends if we die first)
-            run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
-                    as.supplementaryGroups()), toBe -> {
-                        run.process = toBe;
-                        run.startedAtMillis = clock.millis();
-                        status.write(StateKeeper.statusOf(d));
-                    });
+            try {
+                run.process = s.spawner().spawn(new SpawnRequest(argv, home, run.masterFd, procs, as.uid(), as.gid(),
+                        as.supplementaryGroups(), lease.locks()), toBe -> {
+                            run.process = toBe;
+                            run.startedAtMillis = clock.millis();
+                            status.write(StateKeeper.statusOf(d));
+                        });
+            } catch (RuntimeException e) {
+                // the spawner has reaped its helper: lkvm never ran, and the helper's report (a file lkvm's user
+                // cannot open, an image in use) is the whole story, not "lkvm ended while starting"
+                run.process = null;
+                throw e;
+            }
             drainWithOwner(d, run);
             d.job.checkAborted();
             s.control().awaitReady(socket, run.process, settings.readyTimeout());
@@ -139,8 +155,46 @@ final class DomainProcess {
     }
 
     /**
+     * The host side of the guest's devices, made through the network service: taps (named in the live definition,
+     * marked with the run's HOME, which is unique to the run, so that only this run removes them) and the vsock
+     * CID. The live definition becomes the run's as soon as taps exist, so a failure of a later step removes them.
+     */
+    private DomainDefinition hostDevices(DomainObject d, DomainRun run, DomainDefinition def, LkvmUser as) {
+        DomainDefinition.Devices devices = def.devices();
+        if (devices.interfaces().stream().anyMatch(DomainDefinition.NetInterface::hasTap)) {
+            devices = devices.withInterfaces(s.network().prepare(d.name, run.homeDir, devices.interfaces(), as.uid(), as.gid()));
+            live(d, run, def.withDevices(devices));
+        }
+        if (devices.vsock() != null) {
+            devices = devices.withVsock(devices.vsock().withCid(s.network().acquireVsock(d.name, run.homeDir, devices.vsock())));
+        }
+        return devices == def.devices() ? def : live(d, run, def.withDevices(devices));
+    }
+
+    /** The definition with a stand-in for what only the start chooses (tap names, an auto CID): argv checks only. */
+    private static DomainDefinition provisional(DomainDefinition def) {
+        DomainDefinition.Devices devices = def.devices();
+        devices = devices.withInterfaces(devices.interfaces().stream()
+                .map(n -> n.hasTap() && n.tapDevice() == null ? n.withTap("kvmtap0") : n).toList());
+        if (devices.vsock() != null && devices.vsock().cid() == null) {
+            devices = devices.withVsock(devices.vsock().withCid(DomainDefinition.Vsock.MIN_CID));
+        }
+        return def.withDevices(devices);
+    }
+
+    private DomainDefinition live(DomainObject d, DomainRun run, DomainDefinition live) {
+        String xml = s.codec().format(live);
+        synchronized (d) {
+            run.definition = live;
+            run.definitionXml = xml;
+        }
+        return live;
+    }
+
+    /**
      * Ends the run, whatever part of it exists, and moves the domain to shutoff with {@code reason}: end lkvm
-     * (STOP, then SIGKILL after the grace), release console, pty, cgroup, socket and HOME, delete the status.
+     * (STOP, then SIGKILL after the grace), release taps, vsock CID, console, pty, cgroup, socket and HOME, delete
+     * the status.
      * Idempotent and never throws: every step is tried, failures are logged.
      */
     void stop(DomainObject d, StateReason reason, boolean force) {
@@ -191,8 +245,18 @@ final class DomainProcess {
                 quietly(d, "reap lkvm", () -> s.exits().watch(run.process, run.socketPath, info -> reaped.countDown()));
             }
         }
+        // lkvm has ended (terminate waits for it): nothing holds the lent files open any more
+        quietly(d, "give back the files lent to lkvm", () -> s.security().restore(settings.lentDir(), d.name));
         if (run.masterFd >= 0) {
             quietly(d, "close the pty master", () -> s.console().closeMaster(run.masterFd));
+        }
+        // after lkvm's end (a tap lkvm holds cannot go); the service removes only the taps this run made
+        DomainDefinition.Devices devices = run.definition.devices();
+        if (devices.interfaces().stream().anyMatch(DomainDefinition.NetInterface::hasTap)) {
+            quietly(d, "remove the taps", () -> s.network().release(run.homeDir, devices.interfaces()));
+        }
+        if (devices.vsock() != null) {
+            quietly(d, "release the vsock CID", () -> s.network().releaseVsock(run.homeDir));
         }
         if (run.cgroup != null) {
             // an unreaped lkvm still counts as a member of its cgroup (v1 refuses the rmdir until the reap)

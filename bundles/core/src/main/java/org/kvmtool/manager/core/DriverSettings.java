@@ -10,11 +10,12 @@ import org.kvmtool.manager.api.KvmtoolException;
 /**
  * The configuration with every default of the mode resolved: a pure function of {@link ManagerConfig} and
  * {@link HostEnvironment}. The timeouts that are not user settings are fields so tests can shorten them.
+ * {@code hugetlbfsMount} is null when unset (the mount is then looked up at each start that needs it).
  */
 public record DriverSettings(String uri, boolean systemMode, String lkvmBinary, Path configDir, Path runDir,
                              Path logDir, String cgroupParent, String lkvmUser, Duration shutdownTimeout,
                              long consoleLogMaxBytes, Duration jobWaitTimeout, Duration readyTimeout,
-                             Duration destroyGrace, Duration ipcTimeout) {
+                             Duration destroyGrace, Duration ipcTimeout, Path hugetlbfsMount) {
     public static final String SYSTEM_URI = "kvmtool:///system";
     public static final String SESSION_URI = "kvmtool:///session";
     static final String DIR_NAME = "kvmtool-manager";
@@ -24,6 +25,14 @@ public record DriverSettings(String uri, boolean systemMode, String lkvmBinary, 
         Objects.requireNonNull(configDir, "configDir");
         Objects.requireNonNull(runDir, "runDir");
         Objects.requireNonNull(logDir, "logDir");
+    }
+
+    /** Settings without a configured hugetlbfs mount. */
+    public DriverSettings(String uri, boolean systemMode, String lkvmBinary, Path configDir, Path runDir, Path logDir,
+                          String cgroupParent, String lkvmUser, Duration shutdownTimeout, long consoleLogMaxBytes,
+                          Duration jobWaitTimeout, Duration readyTimeout, Duration destroyGrace, Duration ipcTimeout) {
+        this(uri, systemMode, lkvmBinary, configDir, runDir, logDir, cgroupParent, lkvmUser, shutdownTimeout,
+                consoleLogMaxBytes, jobWaitTimeout, readyTimeout, destroyGrace, ipcTimeout, null);
     }
 
     public static DriverSettings resolve(ManagerConfig c, HostEnvironment host) {
@@ -51,19 +60,31 @@ public record DriverSettings(String uri, boolean systemMode, String lkvmBinary, 
         }
         String parent = blank(c.cgroup_parent()) ? "machine" : c.cgroup_parent().trim();
         String user = blank(c.lkvm_user()) ? "kvmtool" : c.lkvm_user().trim();
+        Path hugetlbfs = blank(c.hugetlbfs_mount()) ? null : dir(c.hugetlbfs_mount(), null);
         return new DriverSettings(uri, system, blank(c.lkvm_binary()) ? null : c.lkvm_binary().trim(), config, run,
                 log, parent, user, Duration.ofSeconds(c.shutdown_timeout_seconds()), c.console_log_max_bytes(),
-                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(5));
+                Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(5), hugetlbfs);
     }
 
     /** A copy with other internal timeouts (tests). */
     public DriverSettings withTimeouts(Duration jobWait, Duration ready, Duration grace, Duration shutdown) {
         return new DriverSettings(uri, systemMode, lkvmBinary, configDir, runDir, logDir, cgroupParent, lkvmUser,
-                shutdown, consoleLogMaxBytes, jobWait, ready, grace, ipcTimeout);
+                shutdown, consoleLogMaxBytes, jobWait, ready, grace, ipcTimeout, hugetlbfsMount);
+    }
+
+    /** A copy with another hugetlbfs (tests). */
+    public DriverSettings withHugetlbfsMount(Path mount) {
+        return new DriverSettings(uri, systemMode, lkvmBinary, configDir, runDir, logDir, cgroupParent, lkvmUser,
+                shutdownTimeout, consoleLogMaxBytes, jobWaitTimeout, readyTimeout, destroyGrace, ipcTimeout, mount);
     }
 
     public Path statusDir() {
         return runDir;
+    }
+
+    /** Records of the files lent to lkvm's user, one per domain (bundles/security). */
+    public Path lentDir() {
+        return runDir.resolve("lent");
     }
 
     public Path autostartDir() {

@@ -25,11 +25,14 @@ import org.kvmtool.manager.api.DomainXmlCodec;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
+import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LkvmControl;
 import org.kvmtool.manager.api.ManagerInfo;
+import org.kvmtool.manager.api.NetworkService;
 import org.kvmtool.manager.api.Operation;
 import org.kvmtool.manager.api.ProcessSpawner;
+import org.kvmtool.manager.api.SecurityDriver;
 import org.kvmtool.manager.api.StateReason;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
@@ -77,10 +80,12 @@ public final class KvmtoolDriver implements DomainDriver {
                          @Reference(name = "control") LkvmControl control,
                          @Reference(name = "cgroups") CgroupService cgroups,
                          @Reference(name = "console") ConsoleService console,
+                         @Reference(name = "security") SecurityDriver security,
+                         @Reference(name = "network") NetworkService network,
                          @Reference(name = "eventAdmin", cardinality = ReferenceCardinality.OPTIONAL,
                                  policyOption = ReferencePolicyOption.GREEDY) EventAdmin eventAdmin) {
-        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console),
-                eventAdmin, context.getBundle().getVersion().toString());
+        this(config, HostEnvironment.current(), new Services(codec, hypervisor, spawner, exits, control, cgroups, console,
+                security, network), eventAdmin, context.getBundle().getVersion().toString());
     }
 
     private KvmtoolDriver(ManagerConfig config, HostEnvironment host, Services services, EventAdmin eventAdmin,
@@ -412,6 +417,18 @@ public final class KvmtoolDriver implements DomainDriver {
             return new CgroupStats(0, 0, -1, -1, List.of(), CgroupStats.Source.CGROUP);
         }
         return s.cgroups().stats(run.cgroup, run.pid());
+    }
+
+    /** No job: the counters are the taps' own, read from sysfs, and the live definition is one consistent read. */
+    @Override
+    public List<InterfaceStats> interfaceStats(String name) {
+        DomainObject d = registry.get(name);
+        DomainRun run = d.run();
+        if (run == null || !d.state().isActive()) {
+            throw invalid("domain is not running");
+        }
+        return run.definition.devices().interfaces().stream().filter(DomainDefinition.NetInterface::hasTap)
+                .map(s.network()::stats).toList();
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.logging.Level;
@@ -12,21 +13,24 @@ import java.util.logging.Logger;
 
 import org.kvmtool.manager.api.CgroupService;
 import org.kvmtool.manager.api.KvmtoolException;
+import org.kvmtool.manager.api.NetworkService;
 
 /**
  * Activation's last step: what runs that ended while no manager was there left behind, removed once every
  * live run is known (so nothing live is mistaken for a leftover): cgroups of inactive domains, HOME dirs
- * that no run owns, ghost sockets. Nothing here touches a process.
+ * and taps that no run owns, ghost sockets. Nothing here touches a process.
  */
 final class LeftoverSweep {
     private static final Logger LOG = Logger.getLogger(LeftoverSweep.class.getName());
     private final CgroupService cgroups;
+    private final NetworkService network;
     private final String cgroupParent;
     private final Path homeRoot;
     private final DomainRegistry registry;
 
-    LeftoverSweep(CgroupService cgroups, DriverSettings settings, DomainRegistry registry) {
+    LeftoverSweep(CgroupService cgroups, NetworkService network, DriverSettings settings, DomainRegistry registry) {
         this.cgroups = cgroups;
+        this.network = network;
         this.cgroupParent = settings.cgroupParent();
         this.homeRoot = settings.runDir().resolve("home");
         this.registry = registry;
@@ -63,6 +67,24 @@ final class LeftoverSweep {
         live.addAll(named);
         removeHomes(h -> !live.contains(h.toString()), "HOME dirs",
                 h -> LOG.info(() -> "removing " + h + ": no run of this manager owns it"));
+    }
+
+    /**
+     * Taps whose owner mark (the HOME of the run that made them) names no live run and no status file: a start
+     * cut short between making its taps and writing its status file. A dead guest's run has a file, and its stop
+     * removed its taps during the reattach.
+     */
+    void tapsOfNoRun(Set<String> named) {
+        Set<String> live = liveHomes();
+        live.addAll(named);
+        try {
+            List<String> removed = network.removeOrphans(homeRoot + "/", live);
+            if (!removed.isEmpty()) {
+                LOG.info(() -> "removed taps " + removed + ": no run of this manager owns them");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "taps of no run not removed: " + e.getMessage(), e);
+        }
     }
 
     /** HOME dirs that hold a socket of {@code name} and belong to no active run: ghosts of a lost run. */

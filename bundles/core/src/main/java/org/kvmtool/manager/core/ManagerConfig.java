@@ -31,9 +31,17 @@ public @interface ManagerConfig {
     @AttributeDefinition(name = "lkvm user", description = "System mode: lkvm runs as this unprivileged user (with the group of /dev/kvm)")
     String lkvm_user() default "kvmtool";
 
+    // read by the security driver (bundles/security), which shares this PID: the key is dynamic_ownership
+    @AttributeDefinition(name = "dynamic ownership", description = "System mode: the kernel, initrd and disks that "
+            + "lkvm.user cannot use are lent to it (chown) for each run and given back after it (libvirt's dynamic_ownership)")
+    boolean dynamic__ownership() default true;
+
     @AttributeDefinition(name = "shutdown timeout", description = "Seconds a guest gets to end after shutdown before it is destroyed")
     int shutdown_timeout_seconds() default 30;
 
     @AttributeDefinition(name = "console log size", description = "Bytes of console log kept per domain before rotation")
     long console_log_max_bytes() default 1024 * 1024;
+
+    @AttributeDefinition(name = "hugetlbfs mount", description = "Where guests with hugepages get their RAM: a hugetlbfs mount or a directory on one; blank: the first hugetlbfs mount found")
+    String hugetlbfs_mount() default "";
 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,7 +63,7 @@ final class Reattacher {
         this.supervisor = supervisor;
         this.clock = clock;
         this.loader = new DefinitionLoader(definitions, s.codec(), registry, clock);
-        this.sweep = new LeftoverSweep(s.cgroups(), settings, registry);
+        this.sweep = new LeftoverSweep(s.cgroups(), s.network(), settings, registry);
     }
 
     /**
@@ -74,6 +75,7 @@ final class Reattacher {
     private static final int PARALLEL = 32;
 
     Result run() {
+        giveBackWhatNoRunHolds();
         List<Path> malformed = new ArrayList<>();
         // the HOME every readable status file names; HOMEs are cleaned only if every file was read or recovered
         Set<String> named = ConcurrentHashMap.newKeySet();
@@ -130,8 +132,9 @@ final class Reattacher {
         sweep.inactiveCgroups();
         if (allRead) {
             sweep.homesOfNoRun(named);
+            sweep.tapsOfNoRun(named);
         } else {
-            LOG.warning("HOME dirs not cleaned: a status file was left unread");
+            LOG.warning("HOME dirs and taps not cleaned: a status file was left unread");
         }
         return new Result(adopted.get(), ended.get());
     }
@@ -284,4 +287,20 @@ final class Reattacher {
         }
     }
 
+    /**
+     * Files lent to runs that are over with no status file to say so: a manager killed after a start lent them
+     * and before its status file, or after a stop deleted the file and before it gave them back. Done first,
+     * while nothing else runs: a domain with a status file (readable or not) is left to its reattach, whose stop
+     * gives back if its lkvm is dead; once adoption begins, an adopted guest's end may restart it meanwhile.
+     */
+    private void giveBackWhatNoRunHolds() {
+        Set<String> live = new HashSet<>();
+        try {
+            statuses.files().forEach(f -> live.add(StatusStore.nameOf(f)));
+        } catch (KvmtoolException e) {
+            LOG.log(Level.WARNING, "lent files not recovered: " + e.getMessage(), e);
+            return;
+        }
+        s.security().recover(settings.lentDir(), live);
+    }
 }

@@ -19,6 +19,8 @@ import org.kvmtool.manager.core.fakes.FakeControl;
 import org.kvmtool.manager.core.fakes.FakeExitWatcher;
 import org.kvmtool.manager.core.fakes.FakeHost;
 import org.kvmtool.manager.core.fakes.FakeHypervisor;
+import org.kvmtool.manager.core.fakes.FakeNetwork;
+import org.kvmtool.manager.core.fakes.FakeSecurity;
 import org.kvmtool.manager.core.fakes.FakeSpawner;
 import org.osgi.service.event.Event;
 import org.osgi.service.event.EventAdmin;
@@ -32,8 +34,10 @@ final class Fixture implements AutoCloseable {
     final FakeControl control = new FakeControl(host);
     final FakeCgroups cgroups = new FakeCgroups(host);
     final FakeHypervisor hypervisor = new FakeHypervisor();
+    final FakeSecurity security = new FakeSecurity();
+    final FakeNetwork network = new FakeNetwork();
     final Services services = new Services(new FakeCodec(), hypervisor, spawner, new FakeExitWatcher(host), control,
-            cgroups, console);
+            cgroups, console, security, network);
     final List<DomainEvent> events = new CopyOnWriteArrayList<>();
     final List<Event> adminEvents = new CopyOnWriteArrayList<>();
     final EventAdmin eventAdmin = new EventAdmin() {
@@ -74,7 +78,12 @@ final class Fixture implements AutoCloseable {
         List<String> out = new ArrayList<>();
         host.alive().forEach(p -> out.add("live lkvm " + p.pid() + " for " + p.name));
         cgroups.groups.keySet().forEach(g -> out.add("cgroup " + g));
+        // what a run was lent is given back by the end of every run
+        security.lent.keySet().stream().filter(n -> driver == null || driver.lookup(n).map(i -> !i.isActive()).orElse(true))
+                .forEach(n -> out.add("files lent to " + n));
         console.openSlaves.keySet().forEach(c -> out.add("open console " + c));
+        network.taps.forEach((tap, owner) -> out.add("tap " + tap + " of " + owner));
+        network.cids.forEach((owner, cid) -> out.add("vsock CID " + cid + " of " + owner));
         if (console.openMasters() > 0) {
             out.add(console.openMasters() + " pty masters open in the JVM");
         }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.kvmtool.manager.core.fakes.FakeCgroups;
 import org.kvmtool.manager.core.fakes.FakeCodec;
 import org.kvmtool.manager.core.fakes.FakeHost;
+import org.kvmtool.manager.core.fakes.FakeNetwork;
 
 /** What activation removes, and above all what it leaves: anything a live run or a status file names. */
 class LeftoverSweepTest {
@@ -24,10 +25,11 @@ class LeftoverSweepTest {
 
     private final DomainRegistry registry = new DomainRegistry();
     private final FakeCgroups cgroups = new FakeCgroups(new FakeHost());
+    private final FakeNetwork network = new FakeNetwork();
 
     private LeftoverSweep sweep() {
         Fixture f = new Fixture(tmp);
-        return new LeftoverSweep(cgroups, f.settings, registry);
+        return new LeftoverSweep(cgroups, network, f.settings, registry);
     }
 
     private Path home(String id, String... sockets) throws Exception {
@@ -77,6 +79,16 @@ class LeftoverSweepTest {
         Path socket = home("6", "vm").resolve(".lkvm/vm.sock");
         sweep().ghostSocket("vm", socket);
         assertFalse(Files.exists(socket));
+    }
+
+    @Test
+    void tapsGoWhenNoRunOwnsThemAndNoStatusFileNamesTheirRun() {
+        domain("live", "1");
+        String home = tmp.resolve("run/home") + "/";
+        network.taps.putAll(java.util.Map.of("kvmtap1", home + "1", "kvmtap2", home + "2", "kvmtap3", home + "3",
+                "kvmtap9", "/run/another-manager/home/3"));
+        sweep().tapsOfNoRun(Set.of(home + "2"));
+        assertEquals(Set.of("kvmtap1", "kvmtap2", "kvmtap9"), network.taps.keySet(), "a cut-short start's tap (3) goes");
     }
 
     @Test

@@ -36,6 +36,29 @@ final class RealHost implements AutoCloseable {
                 Duration.ofSeconds(2));
     }
 
+    /**
+     * System mode as root, lkvm running as {@code user} (created if missing; null when it cannot be: the caller
+     * skips). The run dir lies under /run: HOME dirs must be reachable by that user, and the socket path short.
+     */
+    static String systemModeUser(String user) throws Exception {
+        if (HostEnvironment.effectiveUid(Path.of("/proc/self/status")) != 0) {
+            return null;
+        }
+        if (Mounts.run("id", user) != 0
+                && Mounts.run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user) != 0) {
+            return null;
+        }
+        return user;
+    }
+
+    /** Switches to system mode with lkvm as {@code user}, the run dir at {@code run}, everything else kept. */
+    void systemMode(String user, Path run) throws IOException {
+        Files.setPosixFilePermissions(root, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        settings = new DriverSettings(DriverSettings.SYSTEM_URI, true, settings.lkvmBinary(), root.resolve("etc"), run,
+                root.resolve("log"), settings.cgroupParent(), user, settings.shutdownTimeout(), 1 << 20,
+                settings.jobWaitTimeout(), settings.readyTimeout(), settings.destroyGrace(), settings.ipcTimeout());
+    }
+
     /** Null when everything is there, else why the tests skip. */
     static String unavailable(Path tmp) {
         String missing = RealServices.missing();
@@ -59,8 +82,13 @@ final class RealHost implements AutoCloseable {
     }
 
     KvmtoolDriver activate(DriverSettings with) {
+        return activate(with, services);
+    }
+
+    /** A driver on other services (one of them replaced), as after a configuration change. */
+    KvmtoolDriver activate(DriverSettings with, Services on) {
         HostEnvironment host = new HostEnvironment(0, root, Map.of(), Path.of("/etc"), Path.of("/dev/kvm"), Path.of("/proc"));
-        driver = new KvmtoolDriver(with, host, services, null, Clock.systemUTC(), AtomicFile.REAL, "test");
+        driver = new KvmtoolDriver(with, host, on, null, Clock.systemUTC(), AtomicFile.REAL, "test");
         driver.addListener(events::add);
         return driver;
     }

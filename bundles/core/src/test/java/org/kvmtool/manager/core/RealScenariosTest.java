@@ -191,20 +191,13 @@ class RealScenariosTest {
 
     @Test
     void systemModeRunsLkvmAsTheUnprivilegedUser() throws Exception {
-        assumeTrue(HostEnvironment.effectiveUid(Path.of("/proc/self/status")) == 0, "system mode needs root");
-        String user = "kvmtool-itest";
-        if (Mounts.run("id", user) != 0) {
-            assumeTrue(Mounts.run("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user) == 0,
-                    "useradd " + user + " failed");
-        }
+        String user = RealHost.systemModeUser("kvmtool-itest");
+        assumeTrue(user != null, "system mode needs root and the user kvmtool-itest (useradd)");
         h = new RealHost(tmp);
         // HOME dirs must be reachable by the user: the run dir may not hide behind a root-only temp dir
         Path run = Files.createDirectories(Path.of("/run/kvmtool-itest-" + ProcessHandle.current().pid()));
         try {
-            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-            h.settings = new DriverSettings(DriverSettings.SYSTEM_URI, true, h.settings.lkvmBinary(), tmp.resolve("etc"), run,
-                    tmp.resolve("log"), h.settings.cgroupParent(), user, h.settings.shutdownTimeout(), 1 << 20,
-                    h.settings.jobWaitTimeout(), h.settings.readyTimeout(), h.settings.destroyGrace(), h.settings.ipcTimeout());
+            h.systemMode(user, run);
             KvmtoolDriver driver = h.activate();
             assertEquals("kvmtool:///system", driver.managerInfo().uri());
             driver.define(RealHost.xml("sys1"));

@@ -13,7 +13,9 @@ import org.kvmtool.manager.api.ExitWatcher;
 import org.kvmtool.manager.api.Hypervisor;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LkvmControl;
+import org.kvmtool.manager.api.NetworkService;
 import org.kvmtool.manager.api.ProcessSpawner;
+import org.kvmtool.manager.api.SecurityDriver;
 
 /**
  * The real services, built as SCR builds them: each DS component class through its public activation
@@ -30,7 +32,9 @@ final class RealServices {
     /** Why the real services cannot run here, or null when they can. */
     static String missing() {
         for (String c : new String[] {"org.kvmtool.manager.xml.XmlDomainCodec", "org.kvmtool.manager.launch.PosixProcessSpawner",
-                "org.kvmtool.manager.cgroups.CgroupServiceImpl", "org.kvmtool.manager.console.ConsoleServiceImpl"}) {
+                "org.kvmtool.manager.cgroups.CgroupServiceImpl", "org.kvmtool.manager.console.ConsoleServiceImpl",
+                "org.kvmtool.manager.security.DacSecurityDriver",
+                "org.kvmtool.manager.network.TapNetworkService"}) {
             try {
                 Class.forName(c);
             } catch (ClassNotFoundException e) {
@@ -54,7 +58,9 @@ final class RealServices {
         LkvmControl control = (LkvmControl) component("org.kvmtool.manager.launch.SocketLkvmControl", Map.of("sysrq_step_millis", 20L, "ipc_timeout_millis", 5000L) /* a loaded CI machine */);
         CgroupService cgroups = (CgroupService) component("org.kvmtool.manager.cgroups.CgroupServiceImpl", Map.of());
         ConsoleService console = (ConsoleService) component("org.kvmtool.manager.console.ConsoleServiceImpl", Map.of());
-        return new Services(codec, hypervisor, spawner, exits, control, cgroups, console);
+        SecurityDriver security = (SecurityDriver) component("org.kvmtool.manager.security.DacSecurityDriver", Map.of());
+        NetworkService network = (NetworkService) Class.forName("org.kvmtool.manager.network.TapNetworkService").getConstructor().newInstance();
+        return new Services(codec, hypervisor, spawner, exits, control, cgroups, console, security, network);
     }
 
     /** Whether LkvmHypervisor builds command lines yet (the argv builder lands separately). */
@@ -84,7 +90,7 @@ final class RealServices {
         }
     }
 
-    private static Object component(String cls, Map<String, Object> values) throws Exception {
+    static Object component(String cls, Map<String, Object> values) throws Exception {
         Object cfg = config(cls, values);
         return Class.forName(cls).getConstructor(cfg.getClass().getInterfaces()[0]).newInstance(cfg);
     }

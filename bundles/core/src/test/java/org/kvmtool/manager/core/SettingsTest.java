@@ -16,13 +16,25 @@ import org.kvmtool.manager.api.KvmtoolException;
 
 class SettingsTest {
     record Cfg(String uri, String lkvm_binary, String config_dir, String run_dir, String log_dir, String cgroup_parent,
-               String lkvm_user, int shutdown_timeout_seconds, long console_log_max_bytes) implements ManagerConfig {
+               String lkvm_user, int shutdown_timeout_seconds, long console_log_max_bytes, String hugetlbfs_mount)
+            implements ManagerConfig {
         static Cfg defaults() {
-            return new Cfg("", "", "", "", "", "machine", "kvmtool", 30, 1 << 20);
+            return new Cfg("", "", "", "", "", "machine", "kvmtool", 30, 1 << 20, "");
         }
 
         Cfg uri(String u) {
-            return new Cfg(u, lkvm_binary, config_dir, run_dir, log_dir, cgroup_parent, lkvm_user, shutdown_timeout_seconds, console_log_max_bytes);
+            return new Cfg(u, lkvm_binary, config_dir, run_dir, log_dir, cgroup_parent, lkvm_user, shutdown_timeout_seconds,
+                    console_log_max_bytes, hugetlbfs_mount);
+        }
+
+        Cfg hugetlbfs(String mount) {
+            return new Cfg(uri, lkvm_binary, config_dir, run_dir, log_dir, cgroup_parent, lkvm_user, shutdown_timeout_seconds,
+                    console_log_max_bytes, mount);
+        }
+
+        @Override
+        public boolean dynamic__ownership() {
+            return true; // the security driver's; DriverSettings does not read it
         }
 
         @Override
@@ -51,6 +63,16 @@ class SettingsTest {
     }
 
     @Test
+    void aHugetlbfsMountIsAnAbsolutePathOrUnset() {
+        assertEquals(null, DriverSettings.resolve(Cfg.defaults(), host(0, Map.of())).hugetlbfsMount());
+        assertEquals(Path.of("/mnt/huge1G"), DriverSettings.resolve(Cfg.defaults().hugetlbfs(" /mnt/huge1G "), host(0, Map.of()))
+                .hugetlbfsMount());
+        KvmtoolException e = assertThrows(KvmtoolException.class,
+                () -> DriverSettings.resolve(Cfg.defaults().hugetlbfs("hugepages"), host(0, Map.of())));
+        assertEquals(ErrorCode.INVALID_ARG, e.code());
+    }
+
+    @Test
     void aUserDefaultsToSessionModeUnderXdg() {
         DriverSettings s = DriverSettings.resolve(Cfg.defaults(), host(1000, Map.of("XDG_CONFIG_HOME", "/c",
                 "XDG_RUNTIME_DIR", "/run/user/1000", "XDG_STATE_HOME", "/s")));
@@ -68,7 +90,7 @@ class SettingsTest {
 
     @Test
     void everyDirectoryIsConfigurable() {
-        Cfg c = new Cfg("kvmtool:///session", "/opt/lkvm", "/a", "/b", "/c", "kvm", "x", 5, 4096);
+        Cfg c = new Cfg("kvmtool:///session", "/opt/lkvm", "/a", "/b", "/c", "kvm", "x", 5, 4096, "");
         DriverSettings s = DriverSettings.resolve(c, host(1000, Map.of()));
         assertEquals(List.of(Path.of("/a"), Path.of("/b"), Path.of("/c")), List.of(s.configDir(), s.runDir(), s.logDir()));
         assertEquals("/opt/lkvm", s.lkvmBinary());
@@ -82,7 +104,7 @@ class SettingsTest {
         e = assertThrows(KvmtoolException.class, () -> DriverSettings.resolve(Cfg.defaults().uri("kvmtool:///system"), host(1000, Map.of())));
         assertEquals(ErrorCode.ACCESS_DENIED, e.code());
         assertThrows(KvmtoolException.class, () -> DriverSettings.resolve(
-                new Cfg("", "", "relative", "", "", "", "", 30, 1 << 20), host(1000, Map.of())));
+                new Cfg("", "", "relative", "", "", "", "", 30, 1 << 20, ""), host(1000, Map.of())));
     }
 
     @Test

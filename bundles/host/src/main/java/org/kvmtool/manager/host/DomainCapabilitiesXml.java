@@ -35,7 +35,8 @@ final class DomainCapabilitiesXml {
         x.empty("mode", "name", "host-model", "supported", "no");
         x.empty("mode", "name", "custom", "supported", "no");
         x.close();
-        // kvmtool backs guest memory with anonymous memory; the codec takes no <memoryBacking> yet
+        // this element lists <memoryBacking><source type>s: the codec takes none (only <hugepages/>, which it does
+        // not describe), kvmtool maps guest RAM from anonymous memory or a hugetlbfs
         x.empty("memoryBacking", "supported", "no");
         x.open("devices");
         x.open("disk", "supported", "yes");

@@ -46,8 +46,8 @@ public final class LkvmHypervisor implements Hypervisor {
     }
 
     @Override
-    public List<String> commandLine(DomainDefinition definition, String binary, String homeDir) {
-        return ArgvBuilder.build(definition, HOST, new LaunchPaths(binary, homeDir));
+    public List<String> commandLine(DomainDefinition definition, String binary, String homeDir, String hugetlbfs) {
+        return ArgvBuilder.build(definition, HOST, new LaunchPaths(binary, homeDir, hugetlbfs));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.kvmtool.manager.launch;
 
 import org.kvmtool.manager.api.ErrorCode;
+import org.kvmtool.manager.api.ImageLock;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.ProcessIdentity;
 import org.kvmtool.manager.api.ProcessSpawner;
@@ -49,6 +50,7 @@ public final class PosixProcessSpawner implements ProcessSpawner {
 
     private final Posix posix;
     private final ProcFs proc;
+    private final LockHolders locks;
     private final Path helper;
     private final Duration execTimeout;
 
@@ -61,6 +63,7 @@ public final class PosixProcessSpawner implements ProcessSpawner {
     PosixProcessSpawner(Path helper, Path procRoot, Duration execTimeout) {
         this.posix = new Posix();
         this.proc = new ProcFs(procRoot);
+        this.locks = new LockHolders(procRoot);
         this.helper = helper;
         this.execTimeout = execTimeout;
     }
@@ -115,7 +118,7 @@ public final class PosixProcessSpawner implements ProcessSpawner {
             String failure = readReport(report[0], pid, binary);
             if (!failure.isEmpty()) {
                 reap(pid);
-                throw HelperFailure.toException(failure, request.uid(), request.gid(), posix::strerror);
+                throw HelperFailure.toException(failure, request.uid(), request.gid(), posix::strerror, locks::of);
             }
         } catch (SysCallException e) {
             if (pid > 0) {
@@ -237,6 +240,10 @@ public final class PosixProcessSpawner implements ProcessSpawner {
         for (String f : files.writable()) {
             argv.add("-w");
             argv.add(f);
+        }
+        for (ImageLock lock : request.locks()) {
+            argv.add(lock.exclusive() ? "-x" : "-s");
+            argv.add(lock.label() + "=" + lock.path());
         }
         argv.add("--");
         argv.addAll(request.argv());

@@ -45,6 +45,20 @@ final class Fixtures {
         return POSIX.open("/dev/ptmx", Posix.O_RDWR | Posix.O_NOCTTY);
     }
 
+    /**
+     * Lets an unprivileged user search {@code dir} (the parent of a test's HOME). Left alone when others may
+     * already search it: that parent is /tmp, whose sticky bit a chmod through Java would drop (mode 0711 for
+     * every user of the host).
+     */
+    static void letOthersSearch(Path dir) throws IOException {
+        var perms = java.util.EnumSet.copyOf(Files.getPosixFilePermissions(dir));
+        if (!perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+            perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE);
+            perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+            Files.setPosixFilePermissions(dir, perms);
+        }
+    }
+
     static boolean isRoot() {
         try {
             return Files.readString(Path.of("/proc/self/status")).lines()

@@ -311,7 +311,7 @@ class LkvmIntegrationTest {
         assumeTrue(Fixtures.isRoot(), "switching users needs root");
         assumeTrue(kind.equals("stand-in"), "the real lkvm needs /dev/kvm access for the unprivileged user");
         Path kernel = kernel(kind, null);
-        Files.setPosixFilePermissions(home.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
+        Fixtures.letOthersSearch(home.getParent());
         Files.setPosixFilePermissions(kernel, PosixFilePermissions.fromString("rw-r--r--"));
         Files.setAttribute(home, "unix:uid", 65534);
         ProcessIdentity id = spawner.spawn(new SpawnRequest(argv(lkvm, "vm10", kernel), home.toString(), master,

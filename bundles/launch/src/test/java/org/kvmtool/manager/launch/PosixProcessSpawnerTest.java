@@ -288,7 +288,7 @@ class PosixProcessSpawnerTest {
         Files.setAttribute(home, "unix:uid", nobody);
         Files.setAttribute(home, "unix:gid", nobody);
         Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-        Files.setPosixFilePermissions(home.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
+        Fixtures.letOthersSearch(home.getParent());
         ProcessIdentity id = spawn(new SpawnRequest(List.of("/bin/sleep", "30"), home.toString(),
                 fd(Fixtures.devNull()), List.of(), nobody, nobody, List.of(nobody + 1)));
 
@@ -302,7 +302,7 @@ class PosixProcessSpawnerTest {
     void anUnprivilegedUserWhoCannotReadTheKernelIsTold() throws Exception {
         assumeTrue(Fixtures.isRoot(), "switching users needs root");
         Files.setAttribute(home, "unix:uid", 65534);
-        Files.setPosixFilePermissions(home.getParent(), PosixFilePermissions.fromString("rwx--x--x"));
+        Fixtures.letOthersSearch(home.getParent());
         Path kernel = Files.writeString(home.resolve("bzImage"), "x");
         Files.setAttribute(kernel, "unix:uid", 0);
         Files.setPosixFilePermissions(kernel, PosixFilePermissions.fromString("rw-------"));

@@ -3,6 +3,7 @@ package org.kvmtool.manager.launch;
 import org.junit.jupiter.api.Test;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.ExitInfo;
+import org.kvmtool.manager.api.ImageLock;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.SpawnRequest;
 
@@ -70,6 +71,61 @@ class PureFunctionsTest {
         assertEquals("the exec helper failed: garbage", message("garbage\n", texts));
         KvmtoolException e = HelperFailure.toException("exec\t2\t/x", -1, -1, texts::get);
         assertEquals(ErrorCode.SYSTEM_ERROR, e.code());
+    }
+
+    @Test
+    void helperArgvAsksForTheImageLocksAfterTheFileChecks() {
+        SpawnRequest r = new SpawnRequest(List.of("/usr/bin/lkvm", "run", "-d", "/img/a", "-d", "/img/b,ro"), "/h", 5,
+                List.of(), -1, -1, List.of(), List.of(new ImageLock("disk", "/img/a", true), new ImageLock("disk", "/img/b", false)));
+        assertEquals(List.of("/x/kvmtool-exec", "-r", "disk=/img/b", "-w", "disk=/img/a", "-x", "disk=/img/a",
+                "-s", "disk=/img/b", "--", "/usr/bin/lkvm", "run", "-d", "/img/a", "-d", "/img/b,ro"),
+                PosixProcessSpawner.helperArgv("/x/kvmtool-exec", r));
+    }
+
+    @Test
+    void theLockTableGivesTheHoldersOfOneInode() {
+        String locks = "1: FLOCK  ADVISORY  WRITE 4242 fe:01:1234 0 EOF\n"
+                + "1: -> FLOCK  ADVISORY  WRITE 4343 fe:01:1234 0 EOF\n"
+                + "2: POSIX  ADVISORY  WRITE 77 fe:01:1234 0 EOF\n"
+                + "3: FLOCK  ADVISORY  READ 4444 fe:01:1234 0 EOF\n"
+                + "4: FLOCK  ADVISORY  WRITE 55 fe:01:999 0 EOF\n"
+                + "5: OFDLCK ADVISORY  READ -1 00:2a:1234 0 EOF\n";
+        List<long[]> held = LockHolders.parse(locks, 0xfe, 1, 1234);
+        assertEquals(2, held.size(), "a waiter, a POSIX lock and other inodes are not holders");
+        assertArrayEquals(new long[] {4242, 1}, held.get(0));
+        assertArrayEquals(new long[] {4444, 0}, held.get(1));
+        // glibc's st_dev: 8:1 and a large minor (259:65536)
+        assertEquals(8, LockHolders.major(0x801L));
+        assertEquals(1, LockHolders.minor(0x801L));
+        long big = (259L << 8) | (65536L & 0xff) | ((65536L & ~0xffL) << 12);
+        assertEquals(259, LockHolders.major(big));
+        assertEquals(65536, LockHolders.minor(big));
+        assertEquals("vm1", LockHolders.domainOf(List.of("/usr/bin/lkvm", "run", "-k", "/k", "--name", "vm1")));
+        assertNull(LockHolders.domainOf(List.of("/usr/bin/lkvm", "debug", "--name", "vm1")));
+        assertNull(LockHolders.domainOf(List.of("/bin/sleep", "30")));
+    }
+
+    @Test
+    void aLockRefusalNamesTheImageAndItsHolder() {
+        LockHolders.Holder a = new LockHolders.Holder(7, true, "a", "lkvm");
+        LockHolders.Holder b = new LockHolders.Holder(8, false, "b", "lkvm");
+        LockHolders.Holder c = new LockHolders.Holder(9, false, null, "flock");
+        assertEquals("disk /x is in use by domain 'a' (pid 7), which writes it: a second writer would corrupt it",
+                HelperFailure.inUse("disk /x", List.of(a), true));
+        assertEquals("disk /x is in use by domain 'a' (pid 7), which writes it: it cannot be read while another domain writes it",
+                HelperFailure.inUse("disk /x", List.of(a), false));
+        assertEquals("disk /x is in use by domain 'b' (pid 8), process 9 (flock), which reads it: it cannot be written while "
+                + "another domain reads it", HelperFailure.inUse("disk /x", List.of(b, c), true));
+        assertEquals("disk /x is in use: a process not visible from here holds its lock",
+                HelperFailure.inUse("disk /x", List.of(), true));
+        KvmtoolException e = HelperFailure.toException("lock-ex\t11\tdisk /img/a b.img\n", 107, 108, Map.of(11, "busy")::get,
+                path -> path.equals("/img/a b.img") ? List.of(a) : List.of());
+        assertEquals(ErrorCode.OPERATION_FAILED, e.code());
+        assertEquals("disk /img/a b.img is in use by domain 'a' (pid 7), which writes it: a second writer would corrupt it",
+                e.getMessage());
+        assertEquals("cannot lock disk /img/a: Permission denied",
+                HelperFailure.toException("lock-sh\t13\tdisk /img/a\n", 107, 108, Map.of(13, "Permission denied")::get)
+                        .getMessage());
     }
 
     private static String message(String line, Map<Integer, String> texts) {

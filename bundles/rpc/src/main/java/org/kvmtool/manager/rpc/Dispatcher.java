@@ -11,6 +11,7 @@ import org.kvmtool.manager.api.DomainDriver;
 import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.HostService;
+import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.Operation;
 
@@ -119,6 +120,17 @@ final class Dispatcher {
                         .writeHyper(d.currentMemoryBytes() >> 10).writeInt(d.vcpus()).writeHyper(s.cpuTimeNanos());
             }
             case Proc.DOMAIN_GET_MAX_MEMORY -> out.writeHyper(domainBody(in).maxMemoryBytes() >> 10);
+            case Proc.DOMAIN_INTERFACE_STATS -> {
+                String name = domainBody(in).name();
+                String device = in.readString();
+                // as libvirt's virDomainNetFind: the tap's name or the guest's MAC address
+                InterfaceStats s = driver.interfaceStats(name).stream()
+                        .filter(i -> i.device().equals(device) || device.equalsIgnoreCase(i.mac())).findFirst()
+                        .orElseThrow(() -> new KvmtoolException(ErrorCode.INVALID_ARG,
+                                "invalid path, '" + device + "' is not a known interface"));
+                out.writeHyper(s.rxBytes()).writeHyper(s.rxPackets()).writeHyper(s.rxErrs()).writeHyper(s.rxDrop())
+                        .writeHyper(s.txBytes()).writeHyper(s.txPackets()).writeHyper(s.txErrs()).writeHyper(s.txDrop());
+            }
             case Proc.DOMAIN_GET_OS_TYPE -> {
                 domainBody(in);
                 out.writeString("hvm");

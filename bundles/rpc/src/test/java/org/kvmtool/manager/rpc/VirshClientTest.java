@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.DomainState;
 import org.kvmtool.manager.api.testing.FakeDomainDriver;
 
@@ -121,6 +122,24 @@ class VirshClientTest {
         Result missing = virsh("dominfo", "nosuch");
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("failed to get domain 'nosuch'"), missing.err());
+    }
+
+    @Test
+    void domifstatGivesTheTapsCountersByTapOrMac() throws Exception {
+        driver.interfaceStats.put("alpha", List.of(new InterfaceStats("kvmtap0", "52:54:00:12:34:56", 1000, 10, 1, 2, 2000, 20, 3, 4)));
+        Result byTap = virsh("domifstat", "alpha", "kvmtap0");
+        assertEquals(0, byTap.code(), byTap.all());
+        for (String line : List.of("kvmtap0 rx_bytes 1000", "kvmtap0 rx_packets 10", "kvmtap0 rx_errs 1", "kvmtap0 rx_drop 2",
+                "kvmtap0 tx_bytes 2000", "kvmtap0 tx_packets 20", "kvmtap0 tx_errs 3", "kvmtap0 tx_drop 4")) {
+            assertTrue(byTap.out().contains(line), line + " in\n" + byTap.out());
+        }
+        Result byMac = virsh("domifstat", "alpha", "52:54:00:12:34:56");
+        assertTrue(byMac.out().contains("rx_bytes 1000"), byMac.all());
+        Result unknown = virsh("domifstat", "alpha", "eth7");
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("error: invalid path, 'eth7' is not a known interface"), unknown.err());
+        Result off = virsh("domifstat", "beta", "kvmtap0");
+        assertTrue(off.err().contains("domain is not running"), off.err());
     }
 
     @Test

@@ -7,11 +7,17 @@ import org.kvmtool.manager.api.DomainDefinition.Disk;
 import org.kvmtool.manager.api.DomainDefinition.Filesystem;
 import org.kvmtool.manager.api.DomainDefinition.NetInterface;
 import org.kvmtool.manager.api.DomainDefinition.NetType;
+import org.kvmtool.manager.api.DomainDefinition.Vsock;
 
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /** Bound {@code <devices>} -> model devices; see {@link DomainReader} for the split of duties. */
@@ -28,17 +34,22 @@ final class DevicesReader {
     private static final Set<String> CONSOLE_TARGETS = Set.of("xen", "uml", "sclp", "sclplm", "lxc", "openvz");
     private static final Set<String> SERIAL_TARGETS = Set.of("usb-serial", "pci-serial", "spapr-vio-serial",
             "system-serial", "sclp-serial", "isa-debug");
-    private static final Set<String> NET_TYPES = Set.of("network", "bridge", "direct", "hostdev", "vhostuser", "server",
+    private static final Set<String> NET_TYPES = Set.of("direct", "hostdev", "vhostuser", "server",
             "client", "mcast", "udp", "internal", "vdpa", "null", "vds");
     private static final Pattern MAC = Pattern.compile("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
+
+    private static final Set<String> VSOCK_MODELS = Set.of("virtio-transitional", "virtio-non-transitional");
 
     record Result(String emulator, Devices devices) {
     }
 
     private final ReadContext cx;
+    private final UUID uuid;
 
-    DevicesReader(ReadContext cx) {
+    /** @param uuid the domain's, from which the MAC addresses of interfaces without one are made */
+    DevicesReader(ReadContext cx, UUID uuid) {
         this.cx = cx;
+        this.uuid = uuid;
     }
 
     Result read(DomainXml.Domain d) {
@@ -68,7 +79,8 @@ final class DevicesReader {
         for (DomainXml.Controller c : dev.controller) {
             controller(c);
         }
-        return new Result(emulator, new Devices(disks, filesystems, console, balloon(dev), nics, rng(dev)));
+        return new Result(emulator, new Devices(disks, filesystems, console, balloon(dev), withMacs(nics, uuid), rng(dev),
+                vsock(dev)));
     }
 
     private Disk disk(DomainXml.Disk x, int i) {
@@ -182,38 +194,61 @@ final class DevicesReader {
         String key = Paths.device("interface", i);
         cx.place(key, p);
         if (x.type == null) {
-            throw Problems.missing(p.attribute("type"), "give type='ethernet' or type='user'");
+            throw Problems.missing(p.attribute("type"), "give type='bridge', type='ethernet' or type='user'");
         }
         NetType type = switch (x.type) {
+            case "bridge" -> NetType.BRIDGE;
             case "ethernet" -> NetType.ETHERNET;
             case "user" -> NetType.USER;
+            case "network" -> throw Problems.unsupportedValue(p.attribute("type"), x.type,
+                    "libvirt networks are not managed here; use <interface type='bridge'>");
             default -> throw NET_TYPES.contains(x.type)
-                    ? Problems.unsupportedValue(p.attribute("type"), x.type,
-                            "kvmtool-manager connects to an existing tap (type='ethernet') or user-mode networking (type='user')")
-                    : Problems.invalid(p.attribute("type"), x.type, "accepted: ethernet, user");
+                    ? Problems.unsupportedValue(p.attribute("type"), x.type, "kvmtool-manager connects a guest to a bridge "
+                            + "(type='bridge'), a tap (type='ethernet') or user-mode networking (type='user')")
+                    : Problems.invalid(p.attribute("type"), x.type, "accepted: bridge, ethernet, user");
         };
-        if (x.source != null) {
-            throw Problems.unsupported(cx.pos(x.source), "kvmtool-manager connects to an existing tap given as <target dev='...'/>, not to a source");
+        String bridge = null;
+        if (type == NetType.BRIDGE) {
+            String why = "a bridge interface names its bridge: <source bridge='br0'/>";
+            if (x.source == null) {
+                throw Problems.missing(cx.child(x, "source"), why);
+            }
+            Pos sp = cx.pos(x.source).attribute("bridge");
+            if (x.source.bridge == null) {
+                throw Problems.missing(sp, why);
+            }
+            cx.place(key + "/source/@bridge", sp);
+            bridge = x.source.bridge;
+        } else if (x.source != null) {
+            throw Problems.unsupported(cx.pos(x.source), type == NetType.USER ? "user-mode networking has no source"
+                    : "a type='ethernet' interface has no source: its tap is <target dev='...'/>");
         }
         String tap = null;
-        if (type == NetType.ETHERNET) {
-            if (x.target == null) {
-                throw Problems.unsupported(cx.child(x, "target"),
-                        "kvmtool-manager does not create taps: name an existing one with <target dev='...'/>");
-            }
+        boolean managed = type != NetType.USER;
+        if (x.target != null) {
             Pos tp = cx.pos(x.target);
-            if (x.target.dev == null) {
-                throw Problems.missing(tp.attribute("dev"), "name an existing tap with <target dev='...'/>");
+            if (type == NetType.USER) {
+                throw Problems.unsupported(tp, "user-mode networking has no host device");
             }
-            if (x.target.managed != null && !"no".equals(x.target.managed)) {
-                throw "yes".equals(x.target.managed)
-                        ? Problems.unsupportedValue(tp.attribute("managed"), x.target.managed, "kvmtool-manager does not create taps: managed='no'")
-                        : Problems.invalid(tp.attribute("managed"), x.target.managed, "accepted: no");
+            if (x.target.managed != null) {
+                switch (x.target.managed) {
+                    case "yes" -> managed = true;
+                    case "no" -> {
+                        if (type == NetType.BRIDGE) {
+                            throw Problems.unsupportedValue(tp.attribute("managed"), x.target.managed, "kvmtool-manager makes "
+                                    + "a bridge interface's tap; an existing tap is <interface type='ethernet'> with managed='no'");
+                        }
+                        managed = false;
+                    }
+                    default -> throw Problems.invalid(tp.attribute("managed"), x.target.managed, "accepted: yes, no");
+                }
             }
-            cx.place(key + "/target/@dev", tp.attribute("dev"));
-            tap = x.target.dev;
-        } else if (x.target != null) {
-            throw Problems.unsupported(cx.pos(x.target), "user-mode networking has no host device");
+            if (x.target.dev != null) {
+                cx.place(key + "/target/@dev", tp.attribute("dev"));
+                tap = x.target.dev;
+            } else if (!managed) {
+                throw Problems.missing(tp.attribute("dev"), "managed='no' uses an existing tap: name it with <target dev='...'/>");
+            }
         }
         String mac = null;
         if (x.mac != null) {
@@ -236,7 +271,91 @@ final class DevicesReader {
                 throw Problems.unsupportedValue(mp, x.model.type, "kvmtool only has virtio network cards: type='virtio'");
             }
         }
-        return new NetInterface(type, tap, mac);
+        return new NetInterface(type, tap, mac, bridge, managed);
+    }
+
+    /**
+     * Interfaces without {@code <mac>} get one, as libvirt gives them, in its 52:54:00 range: kvmtool would
+     * otherwise give every guest the same address (02:15:15:15:15:15), and two guests on one bridge would
+     * collide. It is derived from the domain's uuid and the interface's place, so the same definition always has
+     * the same address (a definition file written before this rule keeps one across restarts), and it differs
+     * from the other interfaces' addresses.
+     */
+    static List<NetInterface> withMacs(List<NetInterface> nics, UUID uuid) {
+        Set<String> taken = new HashSet<>();
+        nics.stream().map(NetInterface::mac).filter(m -> m != null).forEach(taken::add);
+        List<NetInterface> out = new ArrayList<>();
+        for (int i = 0; i < nics.size(); i++) {
+            NetInterface n = nics.get(i);
+            if (n.mac() != null) {
+                out.add(n);
+                continue;
+            }
+            String mac = generatedMac(uuid, i, taken);
+            taken.add(mac);
+            out.add(new NetInterface(n.type(), n.tapDevice(), mac, n.bridge(), n.managed()));
+        }
+        return out;
+    }
+
+    private static String generatedMac(UUID uuid, int index, Set<String> taken) {
+        for (int attempt = 0; ; attempt++) {
+            byte[] h = sha256(ByteBuffer.allocate(24).putLong(uuid.getMostSignificantBits())
+                    .putLong(uuid.getLeastSignificantBits()).putInt(index).putInt(attempt).array());
+            String mac = String.format(Locale.ROOT, "52:54:00:%02x:%02x:%02x", h[0] & 0xff, h[1] & 0xff, h[2] & 0xff);
+            if (!taken.contains(mac)) {
+                return mac;
+            }
+        }
+    }
+
+    private static byte[] sha256(byte[] in) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(in);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    /** {@code <vsock>}: no {@code <cid>}, or one without address or auto, means auto='yes'. */
+    private Vsock vsock(DomainXml.Devices dev) {
+        DomainXml.Vsock v = dev.vsock;
+        if (v == null) {
+            return null;
+        }
+        Pos p = cx.pos(v);
+        cx.place(Paths.DEVICES + "/vsock", p);
+        if (v.model == null) {
+            throw Problems.missing(p.attribute("model"), "give model='virtio'");
+        }
+        if (!"virtio".equals(v.model)) {
+            throw VSOCK_MODELS.contains(v.model)
+                    ? Problems.unsupportedValue(p.attribute("model"), v.model, "kvmtool's vsock is model='virtio'")
+                    : Problems.invalid(p.attribute("model"), v.model, "accepted: virtio");
+        }
+        if (v.cid == null) {
+            return new Vsock(null, true);
+        }
+        Pos cp = cx.pos(v.cid);
+        Boolean auto = null;
+        if (v.cid.auto != null) {
+            auto = switch (v.cid.auto) {
+                case "yes" -> true;
+                case "no" -> false;
+                default -> throw Problems.invalid(cp.attribute("auto"), v.cid.auto, "accepted: yes, no");
+            };
+        }
+        Long address = null;
+        if (v.cid.address != null) {
+            Pos ap = cp.attribute("address");
+            cx.place(Paths.DEVICES + "/vsock/cid/@address", ap);
+            address = ReadContext.number(v.cid.address, ap, Vsock.MAX_CID);
+        }
+        if (Boolean.FALSE.equals(auto) && address == null) {
+            throw Problems.missing(cp.attribute("address"), "auto='no' needs address='N' (" + Vsock.MIN_CID
+                    + " or more), or say auto='yes'");
+        }
+        return new Vsock(address, address == null || Boolean.TRUE.equals(auto));
     }
 
     /**

@@ -83,9 +83,23 @@ final class DomainReader {
         LifecycleAction onPoweroff = lifecycle(d.onPoweroff, LifecycleAction.DESTROY);
         LifecycleAction onReboot = lifecycle(d.onReboot, LifecycleAction.RESTART);
         LifecycleAction onCrash = lifecycle(d.onCrash, LifecycleAction.DESTROY);
-        DevicesReader.Result devices = new DevicesReader(cx).read(d);
+        boolean hugepages = hugepages(d.memoryBacking);
+        DevicesReader.Result devices = new DevicesReader(cx, uuid).read(d);
         return new DomainDefinition(name, uuid, title, description, memory, current, vcpus, os, devices.emulator(),
-                onPoweroff, onReboot, onCrash, shares, hardLimit, devices.devices());
+                onPoweroff, onReboot, onCrash, shares, hardLimit, devices.devices(), hugepages);
+    }
+
+    /** {@code <memoryBacking><hugepages/></memoryBacking>}: its other children are refused while reading. */
+    private boolean hugepages(DomainXml.MemoryBacking m) {
+        if (m == null) {
+            return false;
+        }
+        cx.place("/domain/memoryBacking", cx.pos(m));
+        if (m.hugepages == null) {
+            return false;
+        }
+        cx.place("/domain/memoryBacking/hugepages", cx.pos(m.hugepages));
+        return true;
     }
 
     private UUID uuid(DomainXml.Text t) {

@@ -5,6 +5,7 @@ import org.kvmtool.manager.api.DomainDefinition.Disk;
 import org.kvmtool.manager.api.DomainDefinition.Filesystem;
 import org.kvmtool.manager.api.DomainDefinition.NetInterface;
 import org.kvmtool.manager.api.DomainDefinition.NetType;
+import org.kvmtool.manager.api.DomainDefinition.Vsock;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
@@ -25,7 +26,7 @@ final class DomainValidator {
     static final int MAX_TAG_BYTES = 32;
     static final int MAX_PATH_BYTES = 4095;
     static final long MIN_SHARES = 2;
-    private static final Pattern TAP = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+    private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
     private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 
     private final SourceMap where;
@@ -143,6 +144,7 @@ final class DomainValidator {
             }
         }
         nics(d.devices().interfaces());
+        vsock(d.devices().vsock());
     }
 
     private void nics(List<NetInterface> nics) {
@@ -152,23 +154,34 @@ final class DomainValidator {
         for (int i = 0; i < nics.size(); i++) {
             String key = Paths.device("interface", i);
             NetInterface nic = nics.get(i);
-            if (nic.type() == NetType.ETHERNET) {
-                String tapKey = key + "/target/@dev";
-                String tap = nic.tapDevice();
-                if (tap == null || !TAP.matcher(tap).matches() || tap.equals(".") || tap.equals("..")) {
-                    throw Problems.invalid(at(tapKey), String.valueOf(tap), "a tap name is 1 to 15 of A-Z a-z 0-9 _ . -");
-                }
-                if (!taps.add(tap)) {
-                    throw Problems.invalid(at(tapKey), tap, "another interface already uses this tap");
-                }
-            } else {
-                if (nic.tapDevice() != null) {
+            if (nic.type() == NetType.USER) {
+                if (nic.tapDevice() != null || nic.bridge() != null || nic.managed()) {
                     throw Problems.unsupported(at(key + "/target"), "user-mode networking has no host device");
                 }
                 if (user) {
                     throw Problems.unsupported(at(key), "kvmtool allows one user-mode network device");
                 }
                 user = true;
+            } else {
+                String tapKey = key + "/target/@dev";
+                String tap = nic.tapDevice();
+                if (tap == null && !nic.managed()) {
+                    throw Problems.invalid(at(tapKey), "null", "an existing tap (managed='no') must be named");
+                }
+                if (tap != null) {
+                    ifname(tap, tapKey, "a tap");
+                    if (!taps.add(tap)) {
+                        throw Problems.invalid(at(tapKey), tap, "another interface already uses this tap");
+                    }
+                }
+                if (nic.type() == NetType.BRIDGE) {
+                    ifname(nic.bridge(), key + "/source/@bridge", "a bridge");
+                    if (!nic.managed()) {
+                        throw Problems.unsupported(at(key + "/target/@managed"), "kvmtool-manager makes a bridge interface's tap");
+                    }
+                } else if (nic.bridge() != null) {
+                    throw Problems.unsupported(at(key + "/source"), "a type='ethernet' interface has no source");
+                }
             }
             if (nic.mac() != null) {
                 String macKey = key + "/mac/@address";
@@ -182,6 +195,23 @@ final class DomainValidator {
                     throw Problems.invalid(at(macKey), nic.mac(), "another interface already has this MAC address");
                 }
             }
+        }
+    }
+
+    /** Linux interface names: at most IFNAMSIZ - 1 bytes, and what lkvm's -n option can carry. */
+    private void ifname(String name, String key, String what) {
+        if (name == null || !IFNAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+            throw Problems.invalid(at(key), String.valueOf(name), what + " name is 1 to 15 of A-Z a-z 0-9 _ . -");
+        }
+    }
+
+    private void vsock(Vsock v) {
+        if (v == null || v.cid() == null) {
+            return;
+        }
+        if (v.cid() < Vsock.MIN_CID || v.cid() > Vsock.MAX_CID) {
+            throw Problems.invalid(at(Paths.DEVICES + "/vsock/cid/@address"), v.cid().toString(),
+                    "a guest's vsock CID is " + Vsock.MIN_CID + " to " + Vsock.MAX_CID + " (0 to 2 are the hypervisor's and the host's)");
         }
     }
 

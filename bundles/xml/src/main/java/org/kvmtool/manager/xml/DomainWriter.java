@@ -31,6 +31,10 @@ final class DomainWriter {
             x.memtune = new DomainXml.Memtune();
             x.memtune.hardLimit = kib(d.memoryHardLimitBytes());
         }
+        if (d.hugepages()) {
+            x.memoryBacking = new DomainXml.MemoryBacking();
+            x.memoryBacking.hugepages = new DomainXml.Flag();
+        }
         x.vcpu = new DomainXml.Vcpu();
         x.vcpu.value = Integer.toString(d.vcpus());
         if (d.cpuShares() != null) {
@@ -99,6 +103,13 @@ final class DomainWriter {
             rng.backend.value = "/dev/urandom";
             x.rng.add(rng);
         }
+        if (m.vsock() != null) {
+            x.vsock = new DomainXml.Vsock();
+            x.vsock.model = "virtio";
+            x.vsock.cid = new DomainXml.VsockCid();
+            x.vsock.cid.auto = m.vsock().auto() ? "yes" : "no";
+            x.vsock.cid.address = m.vsock().cid() == null ? null : m.vsock().cid().toString();
+        }
         return x;
     }
 
@@ -119,17 +130,22 @@ final class DomainWriter {
         return x;
     }
 
+    /** A managed ethernet tap says managed='yes' (libvirt's default), an existing one managed='no'. */
     private static DomainXml.Interface nic(NetInterface nic) {
         DomainXml.Interface x = new DomainXml.Interface();
-        x.type = nic.type() == NetType.ETHERNET ? "ethernet" : "user";
+        x.type = nic.type().name().toLowerCase(Locale.ROOT);
+        if (nic.type() == NetType.BRIDGE) {
+            x.source = new DomainXml.IfaceSource();
+            x.source.bridge = nic.bridge();
+        }
         if (nic.mac() != null) {
             x.mac = new DomainXml.Mac();
             x.mac.address = nic.mac();
         }
-        if (nic.type() == NetType.ETHERNET) {
+        if (nic.type() == NetType.ETHERNET || nic.tapDevice() != null) {
             x.target = new DomainXml.IfaceTarget();
             x.target.dev = nic.tapDevice();
-            x.target.managed = "no";
+            x.target.managed = nic.type() == NetType.ETHERNET ? (nic.managed() ? "yes" : "no") : null;
         }
         x.model = new DomainXml.Model();
         x.model.type = "virtio";

@@ -26,7 +26,7 @@ final class DomainXml {
     }
 
     @XmlRootElement(name = "domain")
-    @XmlType(propOrder = {"name", "uuid", "title", "description", "memory", "currentMemory", "memtune", "vcpu",
+    @XmlType(propOrder = {"name", "uuid", "title", "description", "memory", "currentMemory", "memtune", "memoryBacking", "vcpu",
             "cputune", "os", "clock", "onPoweroff", "onReboot", "onCrash", "devices"})
     static final class Domain extends Node {
         @XmlAttribute String type;
@@ -37,6 +37,7 @@ final class DomainXml {
         @XmlElement Sized memory;
         @XmlElement Sized currentMemory;
         @XmlElement Memtune memtune;
+        @XmlElement MemoryBacking memoryBacking;
         @XmlElement Vcpu vcpu;
         @XmlElement Cputune cputune;
         @XmlElement Os os;
@@ -87,6 +88,11 @@ final class DomainXml {
         @XmlElement(name = "hard_limit") Sized hardLimit;
     }
 
+    /** Only {@code <hugepages/>}: kvmtool maps guest RAM from a hugetlbfs or not (its other children are refused). */
+    static final class MemoryBacking extends Node {
+        @XmlElement Flag hugepages;
+    }
+
     static final class Cputune extends Node {
         @XmlElement Text shares;
     }
@@ -114,7 +120,7 @@ final class DomainXml {
     }
 
     @XmlType(propOrder = {"emulator", "disk", "controller", "filesystem", "iface", "serial", "console",
-            "memballoon", "rng"})
+            "memballoon", "rng", "vsock"})
     static final class Devices extends Node {
         @XmlElement Text emulator;
         @XmlElement List<Disk> disk = new ArrayList<>();
@@ -125,6 +131,7 @@ final class DomainXml {
         @XmlElement List<Chr> console = new ArrayList<>();
         @XmlElement Memballoon memballoon;
         @XmlElement List<Rng> rng = new ArrayList<>();
+        @XmlElement Vsock vsock;
     }
 
     @XmlType(propOrder = {"driver", "source", "target", "readonly"})
@@ -173,15 +180,15 @@ final class DomainXml {
     @XmlType(propOrder = {"source", "mac", "target", "model"})
     static final class Interface extends Node {
         @XmlAttribute String type;
-        /** Bound only so that type='network' or 'bridge' is refused by its type, not by its source. */
-        @XmlElement Opaque source;
+        /** Only a bridge's {@code bridge}: other types' sources (network=, dev=, ...) are refused by their type first. */
+        @XmlElement IfaceSource source;
         @XmlElement Mac mac;
         @XmlElement IfaceTarget target;
         @XmlElement Model model;
     }
 
-    /** An element read only to be refused; its attributes are not looked at. */
-    static final class Opaque extends Node {
+    static final class IfaceSource extends Node {
+        @XmlAttribute String bridge;
     }
 
     static final class Mac extends Node {
@@ -219,5 +226,15 @@ final class DomainXml {
 
     static final class Backend extends ValueNode {
         @XmlAttribute String model;
+    }
+
+    static final class Vsock extends Node {
+        @XmlAttribute String model;
+        @XmlElement VsockCid cid;
+    }
+
+    static final class VsockCid extends Node {
+        @XmlAttribute String auto;
+        @XmlAttribute String address;
     }
 }

@@ -5,7 +5,7 @@ import java.util.Set;
 /** The element path convention of every message: repeatable elements carry an index, even the first. */
 final class Paths {
     static final String DEVICES = "/domain/devices";
-    private static final Set<String> SINGLE_DEVICES = Set.of("emulator", "memballoon");
+    private static final Set<String> SINGLE_DEVICES = Set.of("emulator", "memballoon", "vsock");
 
     private Paths() {
     }

@@ -40,7 +40,10 @@ final class Unsupported {
         String d = "/domain";
         elements(d, "kvmtool-manager does not keep libvirt metadata", "metadata");
         elements(d, "kvmtool has no memory hotplug", "maxMemory");
-        elements(d, "kvmtool has no memory backing options", "memoryBacking");
+        String backing = d + "/memoryBacking";
+        elements(backing, "kvmtool maps guest RAM privately, from anonymous memory or a hugetlbfs", "nosharepages",
+                "locked", "source", "access", "allocation", "discard");
+        elements(backing + "/hugepages", "kvmtool uses the page size of the hugetlbfs mount", "page");
         elements(d, "kvmtool-manager only tunes cpu shares and the memory hard limit", "blkiotune", "numatune", "resource");
         elements(d, "kvmtool has no CPU model or topology configuration", "cpu", "vcpus");
         elements(d, "kvmtool has no machine features to switch (it boots with noapic noacpi)", "features");
@@ -87,7 +90,7 @@ final class Unsupported {
         elements(dev, "kvmtool has no shared memory, TPM, lease, IOMMU or crypto device", "shmem", "tpm", "lease",
                 "iommu", "crypto", "pstore", "memory");
         elements(dev, "kvmtool gives the guest one console and nothing else on character devices", "channel", "parallel");
-        elements(dev, "kvmtool-manager does not configure vsock", "vsock");
+        elements(dev + "/vsock", "kvmtool's vsock has no such option", "alias", "address", "driver");
 
         String disk = dev + "/disk";
         elements(disk, "kvmtool's disks have no such option", "boot", "shareable", "transient", "serial", "wwn",
@@ -111,11 +114,11 @@ final class Unsupported {
         attributes(fs, "kvmtool's 9p shares have no such option", "fmode", "dmode", "multidevs", "model");
 
         String nic = dev + "/interface";
-        elements(nic, "kvmtool-manager uses an existing tap and nothing else", "script", "downscript",
+        elements(nic, "kvmtool's network card has no such option (a managed tap takes its bridge's MTU)", "script", "downscript",
                 "ip", "route", "driver", "bandwidth", "vlan", "virtualport", "link", "mtu", "coalesce", "boot", "rom",
                 "filterref", "guest", "alias", "address", "tune", "teaming", "backend", "portForward", "acpi",
                 "portOptions");
-        attributes(nic, "kvmtool-manager uses an existing tap and nothing else", "trustGuestRxFilters", "managed");
+        attributes(nic, "kvmtool's network card has no such option", "trustGuestRxFilters", "managed");
 
         for (String chr : new String[] {dev + "/console", dev + "/serial"}) {
             elements(chr, "kvmtool-manager allocates the console's pty itself", "source", "log", "protocol", "alias", "address");

@@ -72,14 +72,16 @@ final class Product implements AutoCloseable {
         setProperty("etc/org.apache.karaf.shell.cfg", "sshPort", Integer.toString(freePort()));
         setProperty("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", Integer.toString(rmiRegistryPort));
         setProperty("etc/org.apache.karaf.management.cfg", "rmiServerPort", Integer.toString(rmiServerPort));
-        StringBuilder cfg = new StringBuilder()
-                .append("uri = kvmtool:///session\n")
-                .append("lkvm.binary = ").append(lkvm).append('\n')
-                .append("config.dir = ").append(configDir).append('\n')
-                .append("run.dir = ").append(runDir).append('\n')
-                .append("log.dir = ").append(logDir).append('\n')
-                .append("cgroup.parent = ").append(cgroupParent).append('\n');
-        extraConfig.forEach((k, v) -> cfg.append(k).append(" = ").append(v).append('\n'));
+        Map<String, String> config = new java.util.LinkedHashMap<>();
+        config.put("uri", "kvmtool:///session");
+        config.put("lkvm.binary", lkvm.toString());
+        config.put("config.dir", configDir.toString());
+        config.put("run.dir", runDir.toString());
+        config.put("log.dir", logDir.toString());
+        config.put("cgroup.parent", cgroupParent);
+        config.putAll(extraConfig); // a test's own values replace these (system mode: uri, lkvm.user)
+        StringBuilder cfg = new StringBuilder();
+        config.forEach((k, v) -> cfg.append(k).append(" = ").append(v).append('\n'));
         Files.writeString(home.resolve("etc/org.kvmtool.manager.cfg"), cfg.toString());
         // virsh's socket too: the default one may be held by another instance on the machine
         Files.writeString(home.resolve("etc/org.kvmtool.manager.rpc.cfg"), "socket = " + state.resolve("rpc.sock")

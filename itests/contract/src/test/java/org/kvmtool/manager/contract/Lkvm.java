@@ -14,16 +14,23 @@ import java.util.stream.Stream;
 
 /**
  * An lkvm binary under test, with a private HOME (short: sun_path holds 108 bytes) that holds the instances'
- * sockets. Everything started is killed and removed by {@link #close()}.
+ * sockets. Everything started is killed and removed by {@link #close()}. A prefix runs it through another
+ * command that execs it (ip netns exec, setpriv), so that its pid is lkvm's.
  */
 final class Lkvm implements AutoCloseable {
     private final Path binary;
+    private final List<String> prefix;
     private final Path home;
     private final List<Instance> instances = new ArrayList<>();
     private final List<Process> commands = new ArrayList<>();
 
     Lkvm(Path binary) throws IOException {
+        this(binary, List.of());
+    }
+
+    Lkvm(Path binary, List<String> prefix) throws IOException {
         this.binary = binary;
+        this.prefix = List.copyOf(prefix);
         this.home = Files.createTempDirectory(Path.of("/tmp"), "lk");
     }
 
@@ -56,7 +63,7 @@ final class Lkvm implements AutoCloseable {
     Instance start(String name, List<String> args) throws IOException {
         Pty pty = new Pty();
         Path stderr = Files.createTempFile(home, "stderr", ".txt");
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(binary.toString());
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(home.toFile());
@@ -75,7 +82,7 @@ final class Lkvm implements AutoCloseable {
     Result command(Duration timeout, String... args) throws IOException, InterruptedException {
         Path out = Files.createTempFile(home, "out", ".txt");
         Path err = Files.createTempFile(home, "err", ".txt");
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(binary.toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(home.toFile());

@@ -177,6 +177,24 @@ abstract class LkvmContract {
     }
 
     @Test
+    void floodCommandWritesThePatternAndTheGuestEchoesAgain() throws Exception {
+        Lkvm.Instance vm = booted("flood", 64, 1);
+        awaitEchoLoop(vm);
+        int n = 100_003; // not a whole number of 64-byte lines
+        vm.pty().write(FLOOD + n + "\r");
+        String before = "GUEST READY\r\n!";
+        String expected = before + floodPattern(n);
+        assertTrue(vm.pty().awaitBytes(expected.length(), Duration.ofSeconds(120)),
+                "flood of " + n + ": " + (vm.pty().transcript().length() - before.length()) + " bytes");
+        vm.pty().write("#ok#"); // not in the pattern
+        assertTrue(vm.pty().await("#ok#", READY), "echo after the flood");
+        vm.pty().write("q");
+        assertTrue(vm.pty().await("#ok#GUEST POWEROFF\r\n", READY), "poweroff after the flood");
+        assertEquals(0, vm.awaitExit(EXIT));
+        assertTrue((expected + "#ok#GUEST POWEROFF\r\n").equals(vm.pty().transcript()), "the flood, byte for byte");
+    }
+
+    @Test
     void ctrlAIsTheEscapeAndCtrlAXEndsTheSession() throws Exception {
         Lkvm.Instance vm = booted("esc", 64, 1);
         awaitEchoLoop(vm);
@@ -388,6 +406,19 @@ abstract class LkvmContract {
         assertTrue(r.finished());
         assertEquals(128, r.exitCode());
         assertEquals("  Fatal: Failed locating instance\n", r.stderr());
+    }
+
+    /** The test guest's flood command (itests/guest): Ctrl-F, then a decimal count and one byte that ends it. */
+    static final String FLOOD = "\u0006";
+
+    /** What the test guest's flood of n bytes writes: byte i is "0-9a-zA-Z\r\n"[i % 64]. */
+    static String floodPattern(long n) {
+        String line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\r\n";
+        StringBuilder b = new StringBuilder((int) n);
+        for (long i = 0; i < n; i++) {
+            b.append(line.charAt((int) (i % 64)));
+        }
+        return b.toString();
     }
 
     static byte[] le(int v) {

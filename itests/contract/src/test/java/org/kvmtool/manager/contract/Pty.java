@@ -51,6 +51,22 @@ final class Pty implements AutoCloseable {
         return true;
     }
 
+    /** Reads until the transcript holds at least n bytes or the timeout passes; returns whether it does. */
+    boolean awaitBytes(long n, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (size() < n) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0 || !pump((int) Math.min(left, 100))) {
+                return size() >= n;
+            }
+        }
+        return true;
+    }
+
+    private synchronized int size() {
+        return transcript.size();
+    }
+
     /** Reads for the given time (or until end of input) into the transcript. */
     void drain(Duration time) throws IOException {
         long deadline = System.nanoTime() + time.toNanos();

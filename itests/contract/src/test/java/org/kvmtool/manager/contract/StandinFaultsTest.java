@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +60,22 @@ class StandinFaultsTest {
         String out = vm.pty().transcript();
         assertTrue(out.startsWith("GUEST READY\r\n0123456789abcdef"), out.substring(0, Math.min(80, out.length())));
         assertEquals("GUEST READY\r\n".length() + n, out.length());
+    }
+
+    @Test
+    void aVersion1TestGuestEchoesTheFloodCommand() throws Exception {
+        // guest.bin before the flood command: the stand-in emulates the version its signature names
+        byte[] image = Files.readAllBytes(Path.of(System.getProperty("kvmtool.test.guest")));
+        String text = new String(image, StandardCharsets.ISO_8859_1);
+        int sig = text.indexOf("KVMTOOL-MANAGER-TEST-GUEST/2");
+        assertTrue(sig > 0, "signature of version 2");
+        image[sig + "KVMTOOL-MANAGER-TEST-GUEST/".length()] = '1';
+        Path v1 = Files.write(lkvm.home().resolve("guest-v1.bin"), image);
+        Lkvm.Instance vm = lkvm.run("v1", v1, 64, 1);
+        vm.awaitReady(T);
+        assertTrue(vm.pty().await("GUEST READY\r\n", T), vm.pty().transcript());
+        vm.pty().write(LkvmContract.FLOOD + "5x");
+        assertTrue(vm.pty().await("GUEST READY\r\n" + LkvmContract.FLOOD + "5x", T), vm.pty().transcript());
     }
 
     @Test

@@ -24,6 +24,7 @@ import org.kvmtool.manager.api.DomainInfo;
 import org.kvmtool.manager.api.DomainState;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.HypervisorInfo;
+import org.kvmtool.manager.api.InterfaceStats;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.api.LifecycleEvent;
 import org.kvmtool.manager.api.ManagerInfo;
@@ -48,6 +49,8 @@ public final class FakeDomainDriver implements DomainDriver {
     public final List<DomainEventListener> listeners = new CopyOnWriteArrayList<>();
     /** What {@link #sendConsole} typed into the guests, all of them. */
     public final StringBuilder consoleInput = new StringBuilder();
+    /** What {@link #interfaceStats} reports for a running domain, by name (none when absent). */
+    public final Map<String, List<InterfaceStats>> interfaceStats = new java.util.concurrent.ConcurrentHashMap<>();
     /** The next so many lookups fail, as the real driver's may between two steps of a job. */
     public final AtomicInteger failingLookups = new AtomicInteger();
     public volatile HypervisorInfo hypervisor = new HypervisorInfo("/usr/bin/lkvm", true, "3.18.0", null);
@@ -263,6 +266,12 @@ public final class FakeDomainDriver implements DomainDriver {
         d.cpuTime += 1_000_000;
         return new CgroupStats(d.cpuTime, 64 * MIB, d.memoryLimit, d.cpuShares, List.of(d.cpuTime / 2, d.cpuTime / 2),
                 CgroupStats.Source.CGROUP);
+    }
+
+    @Override
+    public synchronized List<InterfaceStats> interfaceStats(String name) {
+        active(name);
+        return interfaceStats.getOrDefault(name, List.of());
     }
 
     /** Sets the CPU time a running domain has used so far (the next reading adds its 1 ms). */

@@ -2,6 +2,7 @@ package org.kvmtool.manager.core.fakes;
 
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -10,6 +11,9 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import org.kvmtool.manager.api.DomainDefinition;
 import org.kvmtool.manager.api.DomainDefinition.LifecycleAction;
+import org.kvmtool.manager.api.DomainDefinition.NetInterface;
+import org.kvmtool.manager.api.DomainDefinition.NetType;
+import org.kvmtool.manager.api.DomainDefinition.Vsock;
 import org.kvmtool.manager.api.DomainXmlCodec;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
@@ -17,7 +21,10 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
-/** The subset of domain XML the driver tests need: name, uuid, memory, vcpu, kernel, actions, tunables, balloon. */
+/**
+ * The subset of domain XML the driver tests need: name, uuid, memory, vcpu, kernel, actions, tunables, balloon,
+ * interfaces (type, source bridge, target dev and managed, mac), vsock (cid auto and address), hugepages.
+ */
 public final class FakeCodec implements DomainXmlCodec {
     @Override
     public DomainDefinition parse(String xml) {
@@ -44,12 +51,46 @@ public final class FakeCodec implements DomainXmlCodec {
                     shares == null ? null : Long.valueOf(shares), limit == null ? null : Long.parseLong(limit) << 10,
                     new DomainDefinition.Devices(List.of(), List.of(),
                             new DomainDefinition.Console(DomainDefinition.ConsoleType.SERIAL),
-                            root.getElementsByTagName("memballoon").getLength() > 0, List.of(), false));
+                            root.getElementsByTagName("memballoon").getLength() > 0, interfaces(root), false, vsock(root)),
+                    root.getElementsByTagName("hugepages").getLength() > 0);
         } catch (KvmtoolException e) {
             throw e;
         } catch (Exception e) {
             throw new KvmtoolException(ErrorCode.XML_ERROR, "XML error: " + e.getMessage(), e);
         }
+    }
+
+    private static List<NetInterface> interfaces(Element root) {
+        List<NetInterface> out = new ArrayList<>();
+        NodeList l = root.getElementsByTagName("interface");
+        for (int i = 0; i < l.getLength(); i++) {
+            Element e = (Element) l.item(i);
+            NetType type = NetType.valueOf(e.getAttribute("type").toUpperCase(Locale.ROOT));
+            String bridge = attribute(e, "source", "bridge");
+            String dev = attribute(e, "target", "dev");
+            String managed = attribute(e, "target", "managed");
+            out.add(new NetInterface(type, dev, attribute(e, "mac", "address"), bridge,
+                    type != NetType.USER && !"no".equals(managed)));
+        }
+        return out;
+    }
+
+    private static Vsock vsock(Element root) {
+        NodeList l = root.getElementsByTagName("vsock");
+        if (l.getLength() == 0) {
+            return null;
+        }
+        String address = attribute((Element) l.item(0), "cid", "address");
+        String auto = attribute((Element) l.item(0), "cid", "auto");
+        return new Vsock(address == null ? null : Long.valueOf(address), address == null || "yes".equals(auto));
+    }
+
+    private static String attribute(Element parent, String child, String attribute) {
+        NodeList l = parent.getElementsByTagName(child);
+        if (l.getLength() == 0 || !((Element) l.item(0)).hasAttribute(attribute)) {
+            return null;
+        }
+        return ((Element) l.item(0)).getAttribute(attribute);
     }
 
     private static LifecycleAction action(String s) {
@@ -86,7 +127,30 @@ public final class FakeCodec implements DomainXmlCodec {
         if (d.devices().balloon()) {
             b.append("<memballoon model='virtio'/>");
         }
-        return b.append("</devices>\n</domain>\n").toString();
+        for (NetInterface n : d.devices().interfaces()) {
+            b.append("<interface type='").append(n.type().name().toLowerCase(Locale.ROOT)).append("'>");
+            if (n.bridge() != null) {
+                b.append("<source bridge='").append(n.bridge()).append("'/>");
+            }
+            if (n.mac() != null) {
+                b.append("<mac address='").append(n.mac()).append("'/>");
+            }
+            if (n.hasTap()) {
+                b.append("<target").append(n.tapDevice() == null ? "" : " dev='" + n.tapDevice() + "'")
+                        .append(" managed='").append(n.managed() ? "yes" : "no").append("'/>");
+            }
+            b.append("</interface>");
+        }
+        Vsock v = d.devices().vsock();
+        if (v != null) {
+            b.append("<vsock model='virtio'><cid auto='").append(v.auto() ? "yes" : "no").append("'")
+                    .append(v.cid() == null ? "" : " address='" + v.cid() + "'").append("/></vsock>");
+        }
+        b.append("</devices>\n");
+        if (d.hugepages()) {
+            b.append("  <memoryBacking><hugepages/></memoryBacking>\n");
+        }
+        return b.append("</domain>\n").toString();
     }
 
     /** A domain XML for tests. */

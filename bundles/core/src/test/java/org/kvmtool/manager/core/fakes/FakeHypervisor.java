@@ -20,7 +20,7 @@ public final class FakeHypervisor implements Hypervisor {
     }
 
     @Override
-    public List<String> commandLine(DomainDefinition d, String binary, String homeDir) {
+    public List<String> commandLine(DomainDefinition d, String binary, String homeDir, String hugetlbfs) {
         String sock = socketPath(homeDir, d.name());
         if (sock.getBytes().length > 107) {
             throw new KvmtoolException(ErrorCode.CONFIG_UNSUPPORTED, "socket path " + sock + " is longer than 107 bytes");
@@ -30,6 +30,18 @@ public final class FakeHypervisor implements Hypervisor {
                 "--nodefaults"));
         if (d.devices().balloon()) {
             a.add("--balloon");
+        }
+        if (hugetlbfs != null) {
+            a.addAll(List.of("--hugetlbfs", hugetlbfs));
+        }
+        for (var n : d.devices().interfaces()) {
+            if (n.hasTap() && n.tapDevice() == null) {
+                throw new KvmtoolException(ErrorCode.CONFIG_UNSUPPORTED, "interface without a tap name");
+            }
+            a.addAll(List.of("-n", n.hasTap() ? "mode=tap,tapif=" + n.tapDevice() : "mode=user"));
+        }
+        if (d.devices().vsock() != null) {
+            a.addAll(List.of("--vsock", String.valueOf(d.devices().vsock().cid())));
         }
         return a;
     }

@@ -5,7 +5,6 @@ import org.kvmtool.manager.api.DomainDefinition.ConsoleType;
 import org.kvmtool.manager.api.DomainDefinition.Disk;
 import org.kvmtool.manager.api.DomainDefinition.Filesystem;
 import org.kvmtool.manager.api.DomainDefinition.NetInterface;
-import org.kvmtool.manager.api.DomainDefinition.NetType;
 import org.kvmtool.manager.api.ErrorCode;
 import org.kvmtool.manager.api.KvmtoolException;
 import org.kvmtool.manager.launch.argv.HostCapabilities.Feature;
@@ -21,10 +20,10 @@ import java.util.regex.Pattern;
  *
  * <p>The order is fixed (the golden files depend on it):
  * <pre>
- * EMULATOR run --name NAME -k KERNEL [-i INITRD] -m MIB -c VCPUS --console serial|virtio
+ * EMULATOR run --name NAME -k KERNEL [-i INITRD] -m MIB [--hugetlbfs DIR] -c VCPUS --console serial|virtio
  *   [-d IMAGE[,ro][,direct]]... [--9p DIR,TAG]... [--balloon]
  *   (-n mode=tap,tapif=TAP[,guest_mac=MAC] | -n mode=user[,guest_mac=MAC])... | -n mode=none
- *   [--rng] --nodefaults -p CMDLINE
+ *   [--rng] [--vsock CID] --nodefaults -p CMDLINE
  * </pre>
  * EMULATOR is the domain's {@code <emulator>}, else the configured binary. Memory is rounded UP to whole
  * MiB (lkvm takes MiB; the guest gets at least what {@code <memory>} says). Each disk is its own
@@ -33,7 +32,11 @@ import java.util.regex.Pattern;
  * the whole kernel command line, so it is composed here as lkvm would (kvmtool-facts.md): lkvm's x86
  * defaults, the console, {@code root=/dev/vda rw} when there is a disk and the domain's cmdline has no
  * {@code root=}, then the domain's cmdline. With no {@code <interface>}, {@code -n mode=none}: lkvm
- * would otherwise add a user-mode NIC.
+ * would otherwise add a user-mode NIC. A bridge or ethernet interface is a tap lkvm attaches to by name, so
+ * its tap must be named (the network service names a managed tap at start: the live definition), as must an
+ * auto vsock's CID; a definition before that is refused. With hugepages, {@code --hugetlbfs} gets the directory
+ * of {@link LaunchPaths#hugetlbfs()}, which the caller has checked (mount, page size, free pages): kvmtool itself
+ * only checks that it is a hugetlbfs, and dies "out of memory" on the rest.
  *
  * <p>Refused with CONFIG_UNSUPPORTED: what this host's lkvm cannot do (architecture, console type,
  * missing feature, too many vCPUs or disks), what lkvm's option syntax cannot carry (a ',' in a path,
@@ -75,6 +78,14 @@ public final class ArgvBuilder {
         }
         argv.add("-m");
         argv.add(Long.toString(mebibytes(def.maxMemoryBytes())));
+        if (def.hugepages()) {
+            need(caps, Feature.HUGETLBFS, "/domain/memoryBacking/hugepages", "hugetlbfs support");
+            if (paths.hugetlbfs() == null) {
+                throw unsupported("/domain/memoryBacking/hugepages", "this host has no hugetlbfs mount for guest RAM");
+            }
+            argv.add("--hugetlbfs");
+            argv.add(path(paths.hugetlbfs(), "hugetlbfs.mount"));
+        }
         argv.add("-c");
         argv.add(Integer.toString(vcpus(def.vcpus(), caps)));
         ConsoleType console = def.devices().console().type();
@@ -93,6 +104,19 @@ public final class ArgvBuilder {
         if (def.devices().rng()) {
             need(caps, Feature.RNG, "/domain/devices/rng[1]", "virtio rng");
             argv.add("--rng");
+        }
+        if (def.devices().vsock() != null) {
+            need(caps, Feature.VSOCK, "/domain/devices/vsock", "vsock");
+            Long cid = def.devices().vsock().cid();
+            if (cid == null) {
+                throw unsupported("/domain/devices/vsock/cid", "the guest's CID is chosen when the domain starts (auto='yes')");
+            }
+            if (cid < DomainDefinition.Vsock.MIN_CID || cid > DomainDefinition.Vsock.MAX_CID) {
+                throw invalid("/domain/devices/vsock/cid/@address", cid.toString(), "a guest's vsock CID is "
+                        + DomainDefinition.Vsock.MIN_CID + " to " + DomainDefinition.Vsock.MAX_CID);
+            }
+            argv.add("--vsock");
+            argv.add(cid.toString());
         }
         argv.add("--nodefaults");
         argv.add("-p");
@@ -221,9 +245,12 @@ public final class ArgvBuilder {
             String at = "/domain/devices/interface[" + (i + 1) + "]";
             NetInterface nic = nics.get(i);
             StringBuilder opt = new StringBuilder();
-            if (nic.type() == NetType.ETHERNET) {
+            if (nic.hasTap()) {
                 need(caps, Feature.NET_TAP, at, "tap networking");
                 String tap = nic.tapDevice();
+                if (tap == null && nic.managed()) {
+                    throw unsupported(at + "/target/@dev", "the tap is named when the domain starts (the manager makes it)");
+                }
                 if (tap == null || !TAP.matcher(tap).matches()) {
                     throw invalid(at + "/target/@dev", String.valueOf(tap), "a tap name is 1 to 15 of A-Z a-z 0-9 _ . -");
                 }

@@ -27,7 +27,11 @@ public record HostCapabilities(String arch, Set<ConsoleType> consoleTypes, int m
         /** {@code -n mode=tap} */
         NET_TAP,
         /** {@code -n mode=user} */
-        NET_USER
+        NET_USER,
+        /** {@code --vsock} */
+        VSOCK,
+        /** {@code --hugetlbfs} */
+        HUGETLBFS
     }
 
     public HostCapabilities {

@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * libvirt's xml2argv and xml2xml in one: for each {@code cases/NAME.xml}, parse, validate and build,
  * then compare with {@code NAME.out.xml} (canonical XML) and {@code NAME.args} (one argument a line),
  * or with {@code NAME.err} (first line: phase and code, then the message) for a case that must fail.
- * An optional {@code NAME.host} (properties: arch, consoles, maxVcpus, features, binary, home) changes
+ * An optional {@code NAME.host} (properties: arch, consoles, maxVcpus, features, binary, home, hugetlbfs) changes
  * the host the case is built for. Every canonical output must parse back to the same definition.
  *
  * <p>{@code mvn test -Dkvmtool.regenerate=true} rewrites the expected files from what the code does
@@ -142,7 +142,8 @@ class GoldenCasesTest {
     }
 
     static LaunchPaths paths(Properties p) {
-        return new LaunchPaths(p.getProperty("binary", "/usr/bin/lkvm"), p.getProperty("home", "/var/lib/kvmtool"));
+        return new LaunchPaths(p.getProperty("binary", "/usr/bin/lkvm"), p.getProperty("home", "/var/lib/kvmtool"),
+                p.getProperty("hugetlbfs"));
     }
 
     private static void check(String name) throws IOException {

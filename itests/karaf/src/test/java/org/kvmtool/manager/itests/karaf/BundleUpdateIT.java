@@ -33,8 +33,8 @@ public class BundleUpdateIT extends GuestTestSupport {
      * host (which the driver does not use).
      */
     static final List<String> BUNDLES = List.of("kvmtool-core", "kvmtool-console", "kvmtool-launch",
-            "kvmtool-cgroups", "kvmtool-xml", "kvmtool-jmx", "kvmtool-shell", "kvmtool-deploy", "kvmtool-rpc",
-            "kvmtool-host");
+            "kvmtool-cgroups", "kvmtool-security", "kvmtool-network", "kvmtool-xml", "kvmtool-jmx", "kvmtool-shell",
+            "kvmtool-deploy", "kvmtool-rpc", "kvmtool-host");
 
     @Test
     public void a_bundleUpdateOfEachKvmtoolBundle() throws Exception {
