@@ -1,58 +1,36 @@
 package org.kvmtool.manager.rpc;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.kvmtool.manager.api.DomainDriver;
-import org.kvmtool.manager.api.DomainEvent;
-import org.kvmtool.manager.api.DomainEventListener;
 import org.kvmtool.manager.api.DomainInfo;
-import org.kvmtool.manager.api.KvmtoolException;
 
 /**
  * One client: a reader thread that decodes calls and runs them in order (as libvirt does per
- * connection), and a writer thread that owns the socket's output, so neither the driver's event thread nor
- * the console thread ever blocks on a slow client. A client that lets its queue overflow is dropped.
+ * connection), and a writer thread ({@link Outbox}) that owns the socket's output. Its event callbacks
+ * are {@link EventCallbacks}, its consoles {@link ConsoleStreams}. A client that lets its queue overflow is
+ * dropped.
  */
-final class ClientConnection implements Session, DomainEventListener {
+final class ClientConnection implements Session {
     private static final Logger LOG = Logger.getLogger(ClientConnection.class.getName());
-    private static final int QUEUE = 4096;
-    private static final Supplier<byte[]> CLOSE = () -> null;
 
     private final SocketChannel channel;
     private final String peer;
     private final boolean readOnlySocket;
-    private final DomainDriver driver;
     private final Dispatcher dispatcher;
     private final Runnable onClose;
-    private final BlockingQueue<Supplier<byte[]>> outbound = new ArrayBlockingQueue<>(QUEUE);
+    private final Outbox outbox = new Outbox();
+    private final EventCallbacks events;
+    private final ConsoleStreams consoles;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicInteger nextCallback = new AtomicInteger(1);
-    /** callback id -> the domain it is limited to, or the uuid of nothing ("all") */
-    private final Map<Integer, Filter> callbacks = new ConcurrentHashMap<>();
-    private final Map<Integer, ConsoleStream> streams = new ConcurrentHashMap<>();
     private volatile boolean open;
     private volatile boolean readOnly;
-    private volatile boolean legacyEvents;
-    private volatile ConsoleStream pendingStream;
-
-    private record Filter(UUID uuid) {
-        boolean accepts(DomainEvent e) {
-            return uuid == null || uuid.equals(e.uuid());
-        }
-    }
 
     ClientConnection(SocketChannel channel, String peer, boolean readOnlySocket, DomainDriver driver,
                      Dispatcher dispatcher, Runnable onClose) {
@@ -60,9 +38,10 @@ final class ClientConnection implements Session, DomainEventListener {
         this.peer = peer;
         this.readOnlySocket = readOnlySocket;
         this.readOnly = readOnlySocket;
-        this.driver = driver;
         this.dispatcher = dispatcher;
         this.onClose = onClose;
+        this.events = new EventCallbacks(driver, this::enqueue);
+        this.consoles = new ConsoleStreams(driver, this::send);
     }
 
     void start(ThreadFactory threads) {
@@ -72,8 +51,9 @@ final class ClientConnection implements Session, DomainEventListener {
 
     private void readLoop() {
         try {
+            FrameReader frames = new FrameReader(channel);
             while (!closed.get()) {
-                Packet p = readPacket();
+                Packet p = frames.next();
                 if (p == null) {
                     break;
                 }
@@ -84,32 +64,6 @@ final class ClientConnection implements Session, DomainEventListener {
         } finally {
             close();
         }
-    }
-
-    private Packet readPacket() throws IOException {
-        ByteBuffer len = ByteBuffer.allocate(4);
-        if (!fill(len)) {
-            return null;
-        }
-        int n = len.getInt(0);
-        if (n < Packet.HEADER_BYTES || n > Packet.MAX_BYTES) {
-            throw RpcException.malformed("frame length " + n);
-        }
-        ByteBuffer frame = ByteBuffer.allocate(n);
-        frame.put(len.flip());
-        if (!fill(frame)) {
-            return null;
-        }
-        return Packet.decode(frame.array());
-    }
-
-    private boolean fill(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (channel.read(b) < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private void handle(Packet p) {
@@ -124,7 +78,7 @@ final class ClientConnection implements Session, DomainEventListener {
             return;
         }
         if (p.type() == Packet.STREAM) {
-            stream(p);
+            consoles.received(p);
             return;
         }
         if (p.type() != Packet.CALL) {
@@ -133,14 +87,10 @@ final class ClientConnection implements Session, DomainEventListener {
         try {
             byte[] reply = dispatcher.call(this, p);
             send(p.answer(Packet.REPLY, Packet.OK, reply));
-            if (pendingStream != null) {
-                // the console's bytes may flow only now that virsh has its reply
-                ConsoleStream s = pendingStream;
-                pendingStream = null;
-                s.start();
-            }
+            // the console's bytes may flow only now that virsh has its reply
+            consoles.startPending();
             if (p.proc() == Proc.CONNECT_CLOSE) {
-                send(CLOSE);
+                outbox.offerEnd();
             }
         } catch (RpcException e) {
             if (e.code == RpcException.VIR_ERR_OPERATION_DENIED) {
@@ -150,27 +100,6 @@ final class ClientConnection implements Session, DomainEventListener {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "rpc: procedure " + p.proc() + " failed", e);
             sendError(p, new RpcException(1, "internal error: " + e));
-        }
-    }
-
-    /** Client-side STREAM packets of a console: data, finish (OK) or abort (ERROR). */
-    private void stream(Packet p) {
-        ConsoleStream s = streams.get(p.serial());
-        if (s == null) {
-            return;
-        }
-        if (p.status() == Packet.CONTINUE) {
-            try {
-                s.write(p.payload());
-            } catch (KvmtoolException e) {
-                LOG.fine("rpc: console input dropped: " + e.getMessage());
-            }
-            return;
-        }
-        streams.remove(p.serial());
-        s.close();
-        if (p.status() == Packet.OK) {
-            send(p.answer(Packet.STREAM, Packet.OK, new byte[0]));
         }
     }
 
@@ -192,79 +121,22 @@ final class ClientConnection implements Session, DomainEventListener {
 
     @Override
     public int registerLifecycle(DomainInfo domain, boolean legacy) {
-        if (callbacks.isEmpty() && !legacyEvents) {
-            driver.addListener(this);
-        }
-        if (legacy) {
-            legacyEvents = true;
-            return -1;
-        }
-        int id = nextCallback.getAndIncrement();
-        callbacks.put(id, new Filter(domain == null ? null : domain.uuid()));
-        return id;
+        return events.register(domain, legacy);
     }
 
     @Override
     public void deregister(int callbackId) {
-        if (callbacks.remove(callbackId) == null) {
-            throw new RpcException(RpcException.VIR_ERR_RPC, "no callback with id " + callbackId);
-        }
-        stopEventsIfUnused();
+        events.deregister(callbackId);
     }
 
     @Override
     public void deregisterLegacy() {
-        legacyEvents = false;
-        stopEventsIfUnused();
-    }
-
-    private void stopEventsIfUnused() {
-        if (callbacks.isEmpty() && !legacyEvents) {
-            driver.removeListener(this);
-        }
+        events.deregisterLegacy();
     }
 
     @Override
     public void openConsole(Packet call, String domain, boolean force) {
-        int serial = call.serial();
-        ConsoleStream s = new ConsoleStream(
-                data -> send(call.answer(Packet.STREAM, Packet.CONTINUE, data)),
-                () -> send(call.answer(Packet.STREAM, Packet.CONTINUE, new byte[0])));
-        s.attached(driver.attachConsole(domain, force, s));
-        streams.put(serial, s);
-        pendingStream = s;
-    }
-
-    /** Driver event thread: only enqueue; the lookup for the push happens on the writer thread. */
-    @Override
-    public void onEvent(DomainEvent event) {
-        for (Map.Entry<Integer, Filter> cb : callbacks.entrySet()) {
-            if (cb.getValue().accepts(event)) {
-                int id = cb.getKey();
-                enqueue(() -> eventPacket(event, id).encode());
-            }
-        }
-        if (legacyEvents) {
-            enqueue(() -> eventPacket(event, -1).encode());
-        }
-    }
-
-    private Packet eventPacket(DomainEvent e, int callbackId) {
-        XdrOut out = new XdrOut();
-        if (callbackId >= 0) {
-            out.writeInt(callbackId);
-        }
-        DomainInfo d = driver.lookupByUuid(e.uuid()).orElse(null);
-        if (d != null) {
-            Dispatcher.writeDomain(out, d);
-        } else {
-            ByteBuffer b = ByteBuffer.allocate(16);
-            b.putLong(e.uuid().getMostSignificantBits()).putLong(e.uuid().getLeastSignificantBits());
-            out.writeString(e.name()).writeFixedOpaque(b.array()).writeInt(-1);
-        }
-        out.writeInt(e.event().libvirtCode()).writeInt(Math.max(0, e.event().detailCode(e.detail())));
-        int proc = callbackId >= 0 ? Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE : Proc.DOMAIN_EVENT_LIFECYCLE;
-        return new Packet(Packet.REMOTE_PROGRAM, Packet.VERSION, proc, Packet.MESSAGE, 0, Packet.OK, out.toByteArray());
+        consoles.open(call, domain, force);
     }
 
     private void sendError(Packet call, RpcException e) {
@@ -281,15 +153,11 @@ final class ClientConnection implements Session, DomainEventListener {
         enqueue(() -> frame);
     }
 
-    private void send(Supplier<byte[]> marker) {
-        enqueue(marker);
-    }
-
     private void enqueue(Supplier<byte[]> item) {
         if (closed.get()) {
             return;
         }
-        if (!outbound.offer(item)) {
+        if (!outbox.offer(item)) {
             LOG.warning("rpc: client " + peer + " is not reading its replies; disconnecting it");
             close();
         }
@@ -297,17 +165,7 @@ final class ClientConnection implements Session, DomainEventListener {
 
     private void writeLoop() {
         try {
-            while (true) {
-                Supplier<byte[]> item = outbound.take();
-                byte[] frame = item.get();
-                if (frame == null) {
-                    break;
-                }
-                ByteBuffer b = ByteBuffer.wrap(frame);
-                while (b.hasRemaining()) {
-                    channel.write(b);
-                }
-            }
+            outbox.writeAll(channel);
         } catch (IOException | InterruptedException | RuntimeException e) {
             LOG.log(Level.FINE, "rpc: writer for " + peer + " ends: " + e);
         } finally {
@@ -319,11 +177,9 @@ final class ClientConnection implements Session, DomainEventListener {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        driver.removeListener(this);
-        streams.values().forEach(ConsoleStream::close);
-        streams.clear();
-        outbound.clear();
-        outbound.offer(CLOSE);
+        events.close();
+        consoles.closeAll();
+        outbox.clear();
         try {
             channel.close();
         } catch (IOException e) {
