@@ -86,14 +86,14 @@ final class Dispatcher {
             case Proc.CONNECT_LIST_ALL_DOMAINS -> listAll(in, out);
             case Proc.CONNECT_NUM_OF_DOMAINS -> out.writeInt((int) driver.list().stream().filter(DomainInfo::isActive).count());
             case Proc.CONNECT_LIST_DOMAINS -> {
-                int max = in.readInt();
+                int max = in.readCount(ProtocolLimits.DOMAIN_LIST_MAX, "maxids");
                 List<DomainInfo> active = driver.list().stream().filter(DomainInfo::isActive).limit(Math.max(0, max)).toList();
                 out.writeInt(active.size());
                 active.forEach(d -> out.writeInt(d.id()));
             }
             case Proc.CONNECT_NUM_OF_DEFINED_DOMAINS -> out.writeInt((int) driver.list().stream().filter(d -> !d.isActive()).count());
             case Proc.CONNECT_LIST_DEFINED_DOMAINS -> {
-                int max = in.readInt();
+                int max = in.readCount(ProtocolLimits.DOMAIN_LIST_MAX, "maxnames");
                 List<DomainInfo> inactive = driver.list().stream().filter(d -> !d.isActive()).limit(Math.max(0, max)).toList();
                 out.writeInt(inactive.size());
                 inactive.forEach(d -> out.writeString(d.name()));
