@@ -51,20 +51,13 @@ class LeanFloodIT {
 
     @BeforeAll
     static void start() throws Exception {
-        lean = new LeanInstance(LeanInstance.distribution(), tmp.resolve("base"),
-                Map.of("uri", "kvmtool:///session", "config.dir", tmp.resolve("config").toString(),
-                        "run.dir", tmp.resolve("run").toString(), "log.dir", tmp.resolve("log").toString(),
-                        "lkvm.binary", tmp.resolve("no-lkvm-here").toString()),
-                Map.of("socket", tmp.resolve("rpc.sock").toString()));
+        lean = LeanInstance.withoutLkvm(tmp);
         lean.start(Duration.ofSeconds(60));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (lean != null) {
-            lean.stop(Duration.ofSeconds(30));
-            lean.close();
-        }
+        LeanInstance.stopAndClose(lean);
     }
 
     @Test

@@ -64,6 +64,29 @@ public final class LeanInstance implements AutoCloseable {
         env.put("KVMTOOL_JOLOKIA_OPTS", "port=0");
     }
 
+    /**
+     * An instance under {@code dir} in session mode with no lkvm (the MBeans and the agent exist without one),
+     * its RPC socket in {@code dir} too.
+     */
+    static LeanInstance withoutLkvm(Path dir) throws IOException {
+        return new LeanInstance(distribution(), dir.resolve("base"),
+                Map.of("uri", "kvmtool:///session", "config.dir", dir.resolve("config").toString(),
+                        "run.dir", dir.resolve("run").toString(), "log.dir", dir.resolve("log").toString(),
+                        "lkvm.binary", dir.resolve("no-lkvm-here").toString()),
+                Map.of("socket", dir.resolve("rpc.sock").toString()));
+    }
+
+    /** Stops (SIGTERM) and closes; for an @AfterAll, where the instance may not have been made. */
+    static void stopAndClose(LeanInstance lean) throws IOException, InterruptedException {
+        if (lean != null) {
+            try {
+                lean.stop(Duration.ofSeconds(30));
+            } finally {
+                lean.close();
+            }
+        }
+    }
+
     public static Path distribution() {
         String dir = System.getProperty("kvmtool.lean.dir");
         if (dir == null) {

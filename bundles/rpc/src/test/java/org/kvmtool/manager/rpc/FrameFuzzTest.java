@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -81,42 +80,10 @@ class FrameFuzzTest {
     /** One connection whose client sends {@code input} and then closes its side. */
     static void serve(byte[] input, boolean readOnlySocket, String user, FakeDomainDriver driver) throws Throwable {
         UNEXPECTED.remove();
-        Limits limits = Limits.DEFAULTS;
-        MemoryBudget budget = new MemoryBudget(limits.maxBufferBytes());
-        Admission<ClientConnection> admission = new Admission<>(limits);
-        ClientConnection.Server server = new ClientConnection.Server() {
-            @Override
-            public Limits limits() {
-                return limits;
-            }
-
-            @Override
-            public MemoryBudget budget() {
-                return budget;
-            }
-
-            @Override
-            public Executor workers() {
-                return Runnable::run;
-            }
-
-            @Override
-            public void interestChanged(ClientConnection c) {
-            }
-
-            @Override
-            public void open(ClientConnection c) {
-                admission.open(c);
-            }
-
-            @Override
-            public void closed(ClientConnection c, String why) {
-                admission.closed(c);
-            }
-        };
+        InlineServer server = new InlineServer(Limits.DEFAULTS, Runnable::run);
         ClientConnection c = new ClientConnection(new Wire(input), user, readOnlySocket, driver,
                 new Dispatcher(driver, () -> "fuzz"), server, 0);
-        admission.accepted(c);
+        server.admission.accepted(c);
         try {
             while (!c.isClosed() && c.wantsRead()) {
                 c.onReadable();
@@ -130,7 +97,7 @@ class FrameFuzzTest {
         if (t != null) {
             throw t;
         }
-        assertEquals(0, budget.used(), "budget not given back");
+        assertEquals(0, server.budget.used(), "budget not given back");
     }
 
     /** The client's side: its bytes, then the end; what the server writes is dropped. */

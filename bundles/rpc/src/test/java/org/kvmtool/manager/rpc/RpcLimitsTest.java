@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -239,31 +238,7 @@ class RpcLimitsTest {
     void atMostMaxClientRequestsAreReadAheadOfTheirAnswers() throws Exception {
         // a connection whose workers never run: it reads max_client_requests calls, then waits
         List<Runnable> parked = new ArrayList<>();
-        MemoryBudget budget = new MemoryBudget(1 << 20);
-        AtomicInteger interest = new AtomicInteger();
-        ClientConnection.Server host = new ClientConnection.Server() {
-            public Limits limits() {
-                return Limits.DEFAULTS;
-            }
-
-            public MemoryBudget budget() {
-                return budget;
-            }
-
-            public Executor workers() {
-                return parked::add;
-            }
-
-            public void interestChanged(ClientConnection c) {
-                interest.incrementAndGet();
-            }
-
-            public void open(ClientConnection c) {
-            }
-
-            public void closed(ClientConnection c, String why) {
-            }
-        };
+        InlineServer host = new InlineServer(Limits.DEFAULTS, parked::add);
         FrameReaderTest.Feed feed = new FrameReaderTest.Feed();
         for (int i = 0; i < 10; i++) {
             feed.add(RawClient.call(Proc.AUTH_LIST, i, new byte[0]));
@@ -293,7 +268,7 @@ class RpcLimitsTest {
         assertEquals(1, parked.size(), "one worker task for the connection");
         parked.remove(0).run();
         assertTrue(c.wantsRead());
-        assertTrue(interest.get() > 0, "the I/O thread is told to read again");
+        assertTrue(host.interestChanges.get() > 0, "the I/O thread is told to read again");
         c.onReadable();
         assertEquals(10, c.framesRead());
     }
