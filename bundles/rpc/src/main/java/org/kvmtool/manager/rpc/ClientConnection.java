@@ -22,8 +22,11 @@ import org.kvmtool.manager.api.DomainInfo;
  */
 final class ClientConnection implements Session, Admission.Client {
     private static final Logger LOG = Logger.getLogger(ClientConnection.class.getName());
-    /** Work waiting beyond the calls (event messages to make): more means the client is not keeping up. */
-    private static final int MAX_PENDING_TASKS = 1024;
+    /**
+     * Work waiting beyond the calls (event messages to make, about 100 bytes each): more means the client is
+     * not keeping up. Small, so that every connection's queue together stays within a few MiB.
+     */
+    private static final int MAX_PENDING_TASKS = 256;
 
     /** What a connection needs from the server that accepted it. */
     interface Server {
