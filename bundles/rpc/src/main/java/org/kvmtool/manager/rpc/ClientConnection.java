@@ -27,6 +27,7 @@ final class ClientConnection implements Session, Admission.Client {
      * not keeping up. Small, so that every connection's queue together stays within a few MiB.
      */
     private static final int MAX_PENDING_TASKS = 256;
+    static final int FRAMES_PER_TURN = 16;
 
     /** What a connection needs from the server that accepted it. */
     interface Server {
@@ -97,9 +98,13 @@ final class ClientConnection implements Session, Admission.Client {
 
     // ------------------------------------------------------------------ the I/O thread
 
-    /** Reads whole frames while the socket has them and the client may have more calls running. */
+    /**
+     * Reads whole frames while the socket has them and the client may have more calls running, at most
+     * {@link #FRAMES_PER_TURN}: the rest waits for the next turn, so that a client streaming keepalives (which
+     * are answered at once and count as no call) cannot keep the I/O thread from the others.
+     */
     void onReadable() throws IOException {
-        while (wantsRead()) {
+        for (int n = 0; n < FRAMES_PER_TURN && wantsRead(); n++) {
             byte[] frame = frames.read(channel, server.limits().maxFrame(open), server.budget());
             if (frame == null) {
                 return;

@@ -243,25 +243,7 @@ class RpcLimitsTest {
         for (int i = 0; i < 10; i++) {
             feed.add(RawClient.call(Proc.AUTH_LIST, i, new byte[0]));
         }
-        ByteChannel channel = new ByteChannel() {
-            public int read(ByteBuffer dst) {
-                return feed.read(dst);
-            }
-
-            public int write(ByteBuffer src) {
-                int n = src.remaining();
-                src.position(src.limit());
-                return n;
-            }
-
-            public boolean isOpen() {
-                return true;
-            }
-
-            public void close() {
-            }
-        };
-        ClientConnection c = new ClientConnection(channel, "u", true, fake, new Dispatcher(fake, () -> "h"), host, 0);
+        ClientConnection c = new ClientConnection(channel(feed), "u", true, fake, new Dispatcher(fake, () -> "h"), host, 0);
         c.onReadable();
         assertEquals(5, c.framesRead(), "max_client_requests");
         assertFalse(c.wantsRead());
@@ -271,6 +253,19 @@ class RpcLimitsTest {
         assertTrue(host.interestChanges.get() > 0, "the I/O thread is told to read again");
         c.onReadable();
         assertEquals(10, c.framesRead());
+    }
+
+    @Test
+    void oneTurnOfTheIoThreadReadsAFewFramesOnly() throws Exception {
+        InlineServer host = new InlineServer(Limits.DEFAULTS, Runnable::run);
+        FrameReaderTest.Feed feed = new FrameReaderTest.Feed();
+        for (int i = 0; i < 100; i++) {
+            feed.add(new Packet(Packet.KEEPALIVE_PROGRAM, 1, Proc.KEEPALIVE_PING, Packet.MESSAGE, 0, Packet.OK, new byte[0]).encode());
+        }
+        ClientConnection c = new ClientConnection(channel(feed), "u", true, fake, new Dispatcher(fake, () -> "h"), host, 0);
+        c.onReadable();
+        assertEquals(ClientConnection.FRAMES_PER_TURN, c.framesRead(), "the other connections get their turn");
+        assertTrue(c.wantsRead());
     }
 
     @Test
@@ -377,6 +372,28 @@ class RpcLimitsTest {
             }
         }
         awaitBudgetFree();
+    }
+
+    /** A client's side that sends what {@code feed} holds and reads whatever the server writes. */
+    private static ByteChannel channel(FrameReaderTest.Feed feed) {
+        return new ByteChannel() {
+            public int read(ByteBuffer dst) {
+                return feed.read(dst);
+            }
+
+            public int write(ByteBuffer src) {
+                int n = src.remaining();
+                src.position(src.limit());
+                return n;
+            }
+
+            public boolean isOpen() {
+                return true;
+            }
+
+            public void close() {
+            }
+        };
     }
 
     /** The driver with one method replaced (returning null from {@code body} means: then call the real one). */
