@@ -16,21 +16,21 @@ import org.jolokia.json.parser.JSONParser;
 import org.jolokia.json.parser.ParseException;
 
 /** A small Jolokia client over java.net.http, with Basic authentication (or none). */
-final class Jolokia {
+public final class Jolokia {
     /** One answer: the HTTP status and, when the body is JSON, Jolokia's status, value and error. */
-    record Answer(int httpStatus, String body, Map<String, Object> json) {
-        int status() {
+    public record Answer(int httpStatus, String body, Map<String, Object> json) {
+        public int status() {
             return json == null ? httpStatus : ((Number) json.get("status")).intValue();
         }
 
-        Object value() {
+        public Object value() {
             if (status() != 200) {
                 throw new AssertionError("Jolokia answered " + status() + ": " + body);
             }
             return json.get("value");
         }
 
-        String error() {
+        public String error() {
             return json == null ? body : String.valueOf(json.get("error"));
         }
     }
@@ -49,7 +49,7 @@ final class Jolokia {
         return new Jolokia(url, user, password);
     }
 
-    Answer post(Map<String, ?> request) throws IOException, InterruptedException {
+    public Answer post(Map<String, ?> request) throws IOException, InterruptedException {
         JSONObject json = new JSONObject();
         json.putAll(request);
         return send(HttpRequest.newBuilder(url).POST(HttpRequest.BodyPublishers.ofString(json.toJSONString()))
@@ -57,7 +57,7 @@ final class Jolokia {
     }
 
     /** A GET of a path below the agent's URL, e.g. {@code read/java.lang:type=Memory/Verbose}. */
-    Answer get(String path) throws IOException, InterruptedException {
+    public Answer get(String path) throws IOException, InterruptedException {
         return send(HttpRequest.newBuilder(url.resolve(path)).GET());
     }
 
@@ -70,11 +70,11 @@ final class Jolokia {
         return new Answer(r.statusCode(), r.body(), parse(r.body()));
     }
 
-    Answer read(String mbean, String attribute) throws IOException, InterruptedException {
+    public Answer read(String mbean, String attribute) throws IOException, InterruptedException {
         return post(Map.of("type", "read", "mbean", mbean, "attribute", attribute));
     }
 
-    Answer exec(String mbean, String operation, Object... arguments) throws IOException, InterruptedException {
+    public Answer exec(String mbean, String operation, Object... arguments) throws IOException, InterruptedException {
         return post(Map.of("type", "exec", "mbean", mbean, "operation", operation, "arguments", List.of(arguments)));
     }
 

@@ -22,11 +22,12 @@ import java.util.stream.Stream;
  * The lean distribution (target/lean) run as a separate process, the way an operator runs it:
  * bin/kvmtool-manager with KVMTOOL_BASE pointing at an instance directory of the test's own, whose etc/ is
  * the distribution's with the test's users and manager configuration. The agent listens on a free port
- * (port=0), read back from its start line.
+ * (port=0), read back from its start line. Public, with {@link Jolokia}, for itests/bench (the hostile clients
+ * run against this runtime too), which takes them from this module's test-jar.
  */
-final class LeanInstance implements AutoCloseable {
-    static final String ADMIN = "admin";
-    static final String ADMIN_PASSWORD = "admin-pw";
+public final class LeanInstance implements AutoCloseable {
+    public static final String ADMIN = "admin";
+    public static final String ADMIN_PASSWORD = "admin-pw";
     static final String VIEWER = "viewer";
     static final String VIEWER_PASSWORD = "viewer-pw";
     static final String MANAGER = "kvmtool:type=Manager";
@@ -44,7 +45,7 @@ final class LeanInstance implements AutoCloseable {
      * @param manager keys of etc/org.kvmtool.manager.cfg
      * @param rpc     keys of etc/org.kvmtool.manager.rpc.cfg
      */
-    LeanInstance(Path home, Path base, Map<String, String> manager, Map<String, String> rpc) throws IOException {
+    public LeanInstance(Path home, Path base, Map<String, String> manager, Map<String, String> rpc) throws IOException {
         this.home = home;
         this.base = base;
         Path etc = Files.createDirectories(base.resolve("etc"));
@@ -63,7 +64,30 @@ final class LeanInstance implements AutoCloseable {
         env.put("KVMTOOL_JOLOKIA_OPTS", "port=0");
     }
 
-    static Path distribution() {
+    /**
+     * An instance under {@code dir} in session mode with no lkvm (the MBeans and the agent exist without one),
+     * its RPC socket in {@code dir} too.
+     */
+    static LeanInstance withoutLkvm(Path dir) throws IOException {
+        return new LeanInstance(distribution(), dir.resolve("base"),
+                Map.of("uri", "kvmtool:///session", "config.dir", dir.resolve("config").toString(),
+                        "run.dir", dir.resolve("run").toString(), "log.dir", dir.resolve("log").toString(),
+                        "lkvm.binary", dir.resolve("no-lkvm-here").toString()),
+                Map.of("socket", dir.resolve("rpc.sock").toString()));
+    }
+
+    /** Stops (SIGTERM) and closes; for an @AfterAll, where the instance may not have been made. */
+    static void stopAndClose(LeanInstance lean) throws IOException, InterruptedException {
+        if (lean != null) {
+            try {
+                lean.stop(Duration.ofSeconds(30));
+            } finally {
+                lean.close();
+            }
+        }
+    }
+
+    public static Path distribution() {
         String dir = System.getProperty("kvmtool.lean.dir");
         if (dir == null) {
             throw new IllegalStateException("system property kvmtool.lean.dir (the unpacked distribution) is not set");
@@ -76,7 +100,7 @@ final class LeanInstance implements AutoCloseable {
     }
 
     /** Extra environment for the next launches (e.g. KVMTOOL_JAVA_OPTS). */
-    LeanInstance env(String name, String value) {
+    public LeanInstance env(String name, String value) {
         env.put(name, value);
         return this;
     }
@@ -107,7 +131,7 @@ final class LeanInstance implements AutoCloseable {
      * Launches bin/kvmtool-manager and waits until the Manager MBean answers over Jolokia (or, in a
      * distribution without the driver, the agent).
      */
-    Duration start(Duration timeout) throws IOException, InterruptedException {
+    public Duration start(Duration timeout) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         launch();
         awaitAgentUrl(timeout);
@@ -141,7 +165,7 @@ final class LeanInstance implements AutoCloseable {
     }
 
     /** The agent's URL from its start line in the output. */
-    URI awaitAgentUrl(Duration timeout) throws IOException, InterruptedException {
+    public URI awaitAgentUrl(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (url == null) {
             Matcher m = AGENT_URL.matcher(log());
@@ -156,7 +180,7 @@ final class LeanInstance implements AutoCloseable {
         return url;
     }
 
-    Jolokia admin() {
+    public Jolokia admin() {
         return new Jolokia(url, ADMIN, ADMIN_PASSWORD);
     }
 
@@ -168,7 +192,7 @@ final class LeanInstance implements AutoCloseable {
         return new Jolokia(url, null, null);
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
@@ -183,7 +207,7 @@ final class LeanInstance implements AutoCloseable {
     }
 
     /** SIGTERM, as systemd stops it; the shutdown hook stops the framework. Returns the exit code. */
-    int stop(Duration timeout) throws InterruptedException, IOException {
+    public int stop(Duration timeout) throws InterruptedException, IOException {
         if (process == null || !process.isAlive()) {
             return process == null ? 0 : process.exitValue();
         }
@@ -195,7 +219,7 @@ final class LeanInstance implements AutoCloseable {
         return process.exitValue();
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         Path f = logFile();
         return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8) : "";
     }

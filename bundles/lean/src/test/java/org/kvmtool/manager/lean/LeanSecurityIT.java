@@ -29,11 +29,7 @@ class LeanSecurityIT {
 
     @BeforeAll
     static void start() throws Exception {
-        lean = new LeanInstance(LeanInstance.distribution(), tmp.resolve("base"),
-                Map.of("uri", "kvmtool:///session", "config.dir", tmp.resolve("config").toString(),
-                        "run.dir", tmp.resolve("run").toString(), "log.dir", tmp.resolve("log").toString(),
-                        "lkvm.binary", tmp.resolve("no-lkvm-here").toString()),
-                Map.of("socket", tmp.resolve("rpc.sock").toString()));
+        lean = LeanInstance.withoutLkvm(tmp);
         lean.start(Duration.ofSeconds(60));
         driver = LeanInstance.hasDriver(LeanInstance.distribution());
     }
@@ -46,10 +42,7 @@ class LeanSecurityIT {
 
     @AfterAll
     static void stop() throws Exception {
-        if (lean != null) {
-            lean.stop(Duration.ofSeconds(30));
-            lean.close();
-        }
+        LeanInstance.stopAndClose(lean);
     }
 
     @Test

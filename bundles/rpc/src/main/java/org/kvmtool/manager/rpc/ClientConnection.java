@@ -1,14 +1,9 @@
 package org.kvmtool.manager.rpc;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
-import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadFactory;
+import java.nio.channels.ByteChannel;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -16,161 +11,211 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.kvmtool.manager.api.DomainDriver;
-import org.kvmtool.manager.api.DomainEvent;
-import org.kvmtool.manager.api.DomainEventListener;
 import org.kvmtool.manager.api.DomainInfo;
-import org.kvmtool.manager.api.KvmtoolException;
 
 /**
- * One client: a reader thread that decodes calls and runs them in order (as libvirt does per
- * connection), and a writer thread that owns the socket's output, so neither the driver's event thread nor
- * the console thread ever blocks on a slow client. A client that lets its queue overflow is dropped.
+ * One client. The server's I/O thread reads its frames ({@link FrameReader}) and writes its queue
+ * ({@link Outbox}); its calls run in order ({@link SerialQueue}) on the server's workers, as libvirt runs
+ * one connection's calls; its event callbacks are {@link EventCallbacks}, its consoles {@link ConsoleStreams}.
+ * Once {@code max_client_requests} calls are read and not yet answered, no more is read from it. Whatever
+ * goes wrong in it, an Error included, ends this connection and nothing else.
  */
-final class ClientConnection implements Session, DomainEventListener {
+final class ClientConnection implements Session, Admission.Client {
     private static final Logger LOG = Logger.getLogger(ClientConnection.class.getName());
-    private static final int QUEUE = 4096;
-    private static final Supplier<byte[]> CLOSE = () -> null;
+    /**
+     * Work waiting beyond the calls (event messages to make, about 100 bytes each): more means the client is
+     * not keeping up. Small, so that every connection's queue together stays within a few MiB.
+     */
+    private static final int MAX_PENDING_TASKS = 256;
+    static final int FRAMES_PER_TURN = 16;
 
-    private final SocketChannel channel;
-    private final String peer;
+    /** What a connection needs from the server that accepted it. */
+    interface Server {
+        Limits limits();
+
+        MemoryBudget budget();
+
+        Executor workers();
+
+        /** The connection's wish to read or write changed (any thread). */
+        void interestChanged(ClientConnection c);
+
+        /** CONNECT_OPEN: counts the connection, or throws RpcException when the limits are reached. */
+        void open(ClientConnection c);
+
+        /** The connection is closed; {@code why} is null for an ordinary end. */
+        void closed(ClientConnection c, String why);
+    }
+
+    private final ByteChannel channel;
+    private final String user;
     private final boolean readOnlySocket;
-    private final DomainDriver driver;
     private final Dispatcher dispatcher;
-    private final Runnable onClose;
-    private final BlockingQueue<Supplier<byte[]>> outbound = new ArrayBlockingQueue<>(QUEUE);
+    private final Server server;
+    private final long acceptedNanos;
+    private final FrameReader frames = new FrameReader();
+    private final Outbox outbox;
+    private final SerialQueue serial;
+    private final EventCallbacks events;
+    private final ConsoleStreams consoles;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicInteger nextCallback = new AtomicInteger(1);
-    /** callback id -> the domain it is limited to, or the uuid of nothing ("all") */
-    private final Map<Integer, Filter> callbacks = new ConcurrentHashMap<>();
-    private final Map<Integer, ConsoleStream> streams = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile int framesRead;
     private volatile boolean open;
     private volatile boolean readOnly;
-    private volatile boolean legacyEvents;
-    private volatile ConsoleStream pendingStream;
+    private volatile boolean refused;
 
-    private record Filter(UUID uuid) {
-        boolean accepts(DomainEvent e) {
-            return uuid == null || uuid.equals(e.uuid());
-        }
-    }
-
-    ClientConnection(SocketChannel channel, String peer, boolean readOnlySocket, DomainDriver driver,
-                     Dispatcher dispatcher, Runnable onClose) {
+    ClientConnection(ByteChannel channel, String user, boolean readOnlySocket, DomainDriver driver,
+                     Dispatcher dispatcher, Server server, long acceptedNanos) {
         this.channel = channel;
-        this.peer = peer;
+        this.user = user;
         this.readOnlySocket = readOnlySocket;
         this.readOnly = readOnlySocket;
-        this.driver = driver;
         this.dispatcher = dispatcher;
-        this.onClose = onClose;
+        this.server = server;
+        this.acceptedNanos = acceptedNanos;
+        this.outbox = new Outbox(server.limits().maxClientQueueBytes(), server.budget());
+        this.serial = new SerialQueue(server.workers(), server.limits().maxClientRequests() + MAX_PENDING_TASKS,
+                this::failed);
+        this.events = new EventCallbacks(driver, this::push);
+        this.consoles = new ConsoleStreams(driver, p -> send(p.encode()));
     }
 
-    void start(ThreadFactory threads) {
-        threads.newThread(this::readLoop).start();
-        threads.newThread(this::writeLoop).start();
+    @Override
+    public String user() {
+        return user;
     }
 
-    private void readLoop() {
+    @Override
+    public long acceptedNanos() {
+        return acceptedNanos;
+    }
+
+    @Override
+    public int framesRead() {
+        return framesRead;
+    }
+
+    // ------------------------------------------------------------------ the I/O thread
+
+    /**
+     * Reads whole frames while the socket has them and the client may have more calls running, at most
+     * {@link #FRAMES_PER_TURN}: the rest waits for the next turn, so that a client streaming keepalives (which
+     * are answered at once and count as no call) cannot keep the I/O thread from the others.
+     */
+    void onReadable() throws IOException {
+        for (int n = 0; n < FRAMES_PER_TURN && wantsRead(); n++) {
+            byte[] frame = frames.read(channel, server.limits().maxFrame(open), server.budget());
+            if (frame == null) {
+                return;
+            }
+            framesRead++;
+            received(frame);
+        }
+    }
+
+    void onWritable() {
+        flush();
+    }
+
+    boolean wantsRead() {
+        return !closed.get() && !outbox.isEnding() && inFlight.get() < server.limits().maxClientRequests();
+    }
+
+    boolean wantsWrite() {
+        return !closed.get() && !outbox.isEmpty();
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    /** The budget held by a frame not yet whole (I/O thread, or after close). */
+    long partialFrameBytes() {
+        return frames.held();
+    }
+
+    /**
+     * One whole frame, holding its {@link FrameReader#charge} of the budget until it is handled. Keepalive
+     * and unknown programs are answered at once; calls and console input go to this connection's queue.
+     */
+    void received(byte[] frame) {
+        long held = FrameReader.charge(frame.length);
+        Packet p;
         try {
-            while (!closed.get()) {
-                Packet p = readPacket();
-                if (p == null) {
-                    break;
-                }
-                handle(p);
-            }
-        } catch (IOException | RpcException e) {
-            LOG.log(Level.FINE, "rpc: connection from " + peer + " ends: " + e.getMessage());
-        } finally {
-            close();
+            p = Packet.decode(frame);
+        } catch (RuntimeException e) {
+            server.budget().release(held);
+            throw e;
         }
-    }
-
-    private Packet readPacket() throws IOException {
-        ByteBuffer len = ByteBuffer.allocate(4);
-        if (!fill(len)) {
-            return null;
-        }
-        int n = len.getInt(0);
-        if (n < Packet.HEADER_BYTES || n > Packet.MAX_BYTES) {
-            throw RpcException.malformed("frame length " + n);
-        }
-        ByteBuffer frame = ByteBuffer.allocate(n);
-        frame.put(len.flip());
-        if (!fill(frame)) {
-            return null;
-        }
-        return Packet.decode(frame.array());
-    }
-
-    private boolean fill(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (channel.read(b) < 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void handle(Packet p) {
         if (p.prog() == Packet.KEEPALIVE_PROGRAM) {
+            server.budget().release(held);
             if (p.proc() == Proc.KEEPALIVE_PING) {
-                send(new Packet(Packet.KEEPALIVE_PROGRAM, 1, Proc.KEEPALIVE_PONG, Packet.MESSAGE, 0, Packet.OK, new byte[0]));
+                send(new Packet(Packet.KEEPALIVE_PROGRAM, 1, Proc.KEEPALIVE_PONG, Packet.MESSAGE, 0, Packet.OK,
+                        new byte[0]).encode());
             }
             return;
         }
-        if (p.prog() != Packet.REMOTE_PROGRAM || p.vers() != Packet.VERSION) {
-            sendError(p, new RpcException(RpcException.VIR_ERR_RPC, "unknown program " + Integer.toHexString(p.prog())));
+        boolean known = p.prog() == Packet.REMOTE_PROGRAM && p.vers() == Packet.VERSION;
+        if (!known || p.type() != Packet.CALL && p.type() != Packet.STREAM) {
+            server.budget().release(held);
+            // as libvirtd: only a call expects an answer; anything else unknown is dropped
+            if (!known && p.type() == Packet.CALL) {
+                sendError(p, new RpcException(RpcException.VIR_ERR_RPC, "unknown program " + Integer.toHexString(p.prog())
+                        + " version " + p.vers()));
+            }
             return;
         }
-        if (p.type() == Packet.STREAM) {
-            stream(p);
-            return;
+        inFlight.incrementAndGet();
+        try {
+            serial.execute(() -> {
+                try {
+                    if (!closed.get()) {
+                        if (p.type() == Packet.STREAM) {
+                            consoles.received(p);
+                        } else {
+                            call(p);
+                        }
+                    }
+                } finally {
+                    done(held);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            done(held);
+            close("its work queue is full");
         }
-        if (p.type() != Packet.CALL) {
-            return;
+    }
+
+    private void done(long held) {
+        server.budget().release(held);
+        if (inFlight.getAndDecrement() == server.limits().maxClientRequests()) {
+            server.interestChanged(this);
         }
+    }
+
+    // ------------------------------------------------------------------ a worker
+
+    private void call(Packet p) {
         try {
             byte[] reply = dispatcher.call(this, p);
-            send(p.answer(Packet.REPLY, Packet.OK, reply));
-            if (pendingStream != null) {
-                // the console's bytes may flow only now that virsh has its reply
-                ConsoleStream s = pendingStream;
-                pendingStream = null;
-                s.start();
-            }
+            send(p.answer(Packet.REPLY, Packet.OK, reply).encode());
+            // the console's bytes may flow only now that virsh has its reply
+            consoles.startPending();
             if (p.proc() == Proc.CONNECT_CLOSE) {
-                send(CLOSE);
+                endWhenWritten();
             }
         } catch (RpcException e) {
             if (e.code == RpcException.VIR_ERR_OPERATION_DENIED) {
-                LOG.warning("rpc: refused procedure " + p.proc() + " to " + peer + ": read-only connection");
+                LOG.warning("rpc: refused procedure " + p.proc() + " to " + user + ": read-only connection");
             }
             sendError(p, e);
+            if (refused) {
+                endWhenWritten();
+            }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "rpc: procedure " + p.proc() + " failed", e);
             sendError(p, new RpcException(1, "internal error: " + e));
-        }
-    }
-
-    /** Client-side STREAM packets of a console: data, finish (OK) or abort (ERROR). */
-    private void stream(Packet p) {
-        ConsoleStream s = streams.get(p.serial());
-        if (s == null) {
-            return;
-        }
-        if (p.status() == Packet.CONTINUE) {
-            try {
-                s.write(p.payload());
-            } catch (KvmtoolException e) {
-                LOG.fine("rpc: console input dropped: " + e.getMessage());
-            }
-            return;
-        }
-        streams.remove(p.serial());
-        s.close();
-        if (p.status() == Packet.OK) {
-            send(p.answer(Packet.STREAM, Packet.OK, new byte[0]));
         }
     }
 
@@ -181,6 +226,12 @@ final class ClientConnection implements Session, DomainEventListener {
 
     @Override
     public void opened(boolean readOnlyRequested) {
+        try {
+            server.open(this);
+        } catch (RpcException e) {
+            refused = true;
+            throw e;
+        }
         open = true;
         readOnly = readOnlySocket || readOnlyRequested;
     }
@@ -192,79 +243,37 @@ final class ClientConnection implements Session, DomainEventListener {
 
     @Override
     public int registerLifecycle(DomainInfo domain, boolean legacy) {
-        if (callbacks.isEmpty() && !legacyEvents) {
-            driver.addListener(this);
-        }
-        if (legacy) {
-            legacyEvents = true;
-            return -1;
-        }
-        int id = nextCallback.getAndIncrement();
-        callbacks.put(id, new Filter(domain == null ? null : domain.uuid()));
-        return id;
+        return events.register(domain, legacy);
     }
 
     @Override
     public void deregister(int callbackId) {
-        if (callbacks.remove(callbackId) == null) {
-            throw new RpcException(RpcException.VIR_ERR_RPC, "no callback with id " + callbackId);
-        }
-        stopEventsIfUnused();
+        events.deregister(callbackId);
     }
 
     @Override
     public void deregisterLegacy() {
-        legacyEvents = false;
-        stopEventsIfUnused();
-    }
-
-    private void stopEventsIfUnused() {
-        if (callbacks.isEmpty() && !legacyEvents) {
-            driver.removeListener(this);
-        }
+        events.deregisterLegacy();
     }
 
     @Override
     public void openConsole(Packet call, String domain, boolean force) {
-        int serial = call.serial();
-        ConsoleStream s = new ConsoleStream(
-                data -> send(call.answer(Packet.STREAM, Packet.CONTINUE, data)),
-                () -> send(call.answer(Packet.STREAM, Packet.CONTINUE, new byte[0])));
-        s.attached(driver.attachConsole(domain, force, s));
-        streams.put(serial, s);
-        pendingStream = s;
+        consoles.open(call, domain, force);
     }
 
-    /** Driver event thread: only enqueue; the lookup for the push happens on the writer thread. */
-    @Override
-    public void onEvent(DomainEvent event) {
-        for (Map.Entry<Integer, Filter> cb : callbacks.entrySet()) {
-            if (cb.getValue().accepts(event)) {
-                int id = cb.getKey();
-                enqueue(() -> eventPacket(event, id).encode());
-            }
-        }
-        if (legacyEvents) {
-            enqueue(() -> eventPacket(event, -1).encode());
-        }
-    }
+    // ------------------------------------------------------------------ any thread
 
-    private Packet eventPacket(DomainEvent e, int callbackId) {
-        XdrOut out = new XdrOut();
-        if (callbackId >= 0) {
-            out.writeInt(callbackId);
+    /** The driver's event thread: the message is made on this connection's queue, in order with its calls. */
+    private void push(Supplier<byte[]> message) {
+        try {
+            serial.execute(() -> {
+                if (!closed.get()) {
+                    send(message.get());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            close("it is not keeping up with its events");
         }
-        DomainInfo d = driver.lookupByUuid(e.uuid()).orElse(null);
-        if (d != null) {
-            Dispatcher.writeDomain(out, d);
-        } else {
-            ByteBuffer b = ByteBuffer.allocate(16);
-            b.putLong(e.uuid().getMostSignificantBits()).putLong(e.uuid().getLeastSignificantBits());
-            out.writeString(e.name()).writeFixedOpaque(b.array()).writeInt(-1);
-        }
-        out.writeInt(e.event().libvirtCode()).writeInt(Math.max(0, e.event().detailCode(e.detail())));
-        int proc = callbackId >= 0 ? Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE : Proc.DOMAIN_EVENT_LIFECYCLE;
-        return new Packet(Packet.REMOTE_PROGRAM, Packet.VERSION, proc, Packet.MESSAGE, 0, Packet.OK, out.toByteArray());
     }
 
     private void sendError(Packet call, RpcException e) {
@@ -273,62 +282,60 @@ final class ClientConnection implements Session, DomainEventListener {
                 .writeInt(2 /* VIR_ERR_ERROR */).writeInt(0 /* dom */)
                 .writeInt(0).writeInt(0).writeInt(0) /* str1..3 */
                 .writeInt(0).writeInt(0) /* int1, int2 */.writeInt(0 /* net */);
-        send(call.answer(Packet.REPLY, Packet.ERROR, out.toByteArray()));
+        send(call.answer(Packet.REPLY, Packet.ERROR, out.toByteArray()).encode());
     }
 
-    private void send(Packet p) {
-        byte[] frame = p.encode();
-        enqueue(() -> frame);
-    }
-
-    private void send(Supplier<byte[]> marker) {
-        enqueue(marker);
-    }
-
-    private void enqueue(Supplier<byte[]> item) {
+    private void send(byte[] frame) {
         if (closed.get()) {
             return;
         }
-        if (!outbound.offer(item)) {
-            LOG.warning("rpc: client " + peer + " is not reading its replies; disconnecting it");
-            close();
+        if (!outbox.add(frame)) {
+            close("it is not reading its replies (max_client_queue_bytes " + server.limits().maxClientQueueBytes()
+                    + ", or the server's max_buffer_bytes, reached)");
+            return;
         }
+        flush();
     }
 
-    private void writeLoop() {
+    /** Writes what the socket takes now; the I/O thread writes the rest when it can. */
+    private void flush() {
         try {
-            while (true) {
-                Supplier<byte[]> item = outbound.take();
-                byte[] frame = item.get();
-                if (frame == null) {
-                    break;
-                }
-                ByteBuffer b = ByteBuffer.wrap(frame);
-                while (b.hasRemaining()) {
-                    channel.write(b);
-                }
+            if (!outbox.flush(channel)) {
+                server.interestChanged(this);
+            } else if (outbox.isEnding()) {
+                close(null);
             }
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            LOG.log(Level.FINE, "rpc: writer for " + peer + " ends: " + e);
-        } finally {
-            close();
+        } catch (IOException e) {
+            close("write failed: " + e.getMessage());
         }
     }
 
-    void close() {
+    /** Nothing more is read; the connection closes once its queue is written. */
+    private void endWhenWritten() {
+        outbox.endWhenWritten();
+        server.interestChanged(this);
+        flush();
+    }
+
+    private void failed(Throwable t) {
+        LOG.log(Level.WARNING, "rpc: the connection of " + user + " ends on an unexpected failure", t);
+        close(t.toString());
+    }
+
+    /** Ends the connection; idempotent, from any thread. {@code why} is null for an ordinary end. */
+    void close(String why) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        driver.removeListener(this);
-        streams.values().forEach(ConsoleStream::close);
-        streams.clear();
-        outbound.clear();
-        outbound.offer(CLOSE);
+        events.close();
+        consoles.closeAll();
+        outbox.clear();
+        frames.release(server.budget());
         try {
             channel.close();
         } catch (IOException e) {
             LOG.log(Level.FINE, "rpc: close", e);
         }
-        onClose.run();
+        server.closed(this, why);
     }
 }

@@ -37,6 +37,11 @@ final class Dispatcher {
         this.hostProcedures = new HostProcedures(host, driver);
     }
 
+    /** Without host facts: the host procedures answer NO_SUPPORT (tests of the other procedures). */
+    Dispatcher(DomainDriver driver, Supplier<String> hostname) {
+        this(driver, null, hostname);
+    }
+
     /** Returns the reply payload; throws RpcException for an error reply. */
     byte[] call(Session session, Packet call) {
         int proc = call.proc();
@@ -84,14 +89,14 @@ final class Dispatcher {
             case Proc.CONNECT_LIST_ALL_DOMAINS -> listAll(in, out);
             case Proc.CONNECT_NUM_OF_DOMAINS -> out.writeInt((int) driver.list().stream().filter(DomainInfo::isActive).count());
             case Proc.CONNECT_LIST_DOMAINS -> {
-                int max = in.readInt();
+                int max = in.readCount(ProtocolLimits.DOMAIN_LIST_MAX, "maxids");
                 List<DomainInfo> active = driver.list().stream().filter(DomainInfo::isActive).limit(Math.max(0, max)).toList();
                 out.writeInt(active.size());
                 active.forEach(d -> out.writeInt(d.id()));
             }
             case Proc.CONNECT_NUM_OF_DEFINED_DOMAINS -> out.writeInt((int) driver.list().stream().filter(d -> !d.isActive()).count());
             case Proc.CONNECT_LIST_DEFINED_DOMAINS -> {
-                int max = in.readInt();
+                int max = in.readCount(ProtocolLimits.DOMAIN_LIST_MAX, "maxnames");
                 List<DomainInfo> inactive = driver.list().stream().filter(d -> !d.isActive()).limit(Math.max(0, max)).toList();
                 out.writeInt(inactive.size());
                 inactive.forEach(d -> out.writeString(d.name()));

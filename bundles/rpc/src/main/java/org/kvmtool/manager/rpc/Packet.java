@@ -18,9 +18,8 @@ record Packet(int prog, int vers, int proc, int type, int serial, int status, by
     static final int ERROR = 1;
     static final int CONTINUE = 2;
 
+    /** The length word and the header (VIR_NET_MESSAGE_LEN_MAX + VIR_NET_MESSAGE_HEADER_MAX). */
     static final int HEADER_BYTES = 28;
-    /** libvirt's VIR_NET_MESSAGE_MAX is 16 MiB (+ header); larger is a broken or hostile peer. */
-    static final int MAX_BYTES = (16 << 20) + HEADER_BYTES;
 
     /** A reply (or stream packet) to this call: same prog, vers, proc and serial. */
     Packet answer(int newType, int newStatus, byte[] body) {

@@ -3,7 +3,6 @@ package org.kvmtool.manager.rpc;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -34,7 +30,9 @@ import org.osgi.service.metatype.annotations.Designate;
 /**
  * libvirt's RPC protocol on UNIX sockets, so that an unmodified virsh is a client. The read-write socket
  * admits only the manager's own user (root in system mode, the owner in session mode), checked with
- * SO_PEERCRED; the read-only socket admits every local user to the read-only procedures.
+ * SO_PEERCRED; the read-only socket admits every local user to the read-only procedures. Every local user can
+ * reach the read-only one, so it is held to {@link Limits} (connections, frames, buffers, workers) and served by
+ * an {@link IoLoop} that no client can stop.
  */
 @Component(service = RpcServer.class, immediate = true, configurationPid = "org.kvmtool.manager.rpc",
         configurationPolicy = ConfigurationPolicy.OPTIONAL)
@@ -42,52 +40,48 @@ import org.osgi.service.metatype.annotations.Designate;
 public class RpcServer {
     private static final Logger LOG = Logger.getLogger(RpcServer.class.getName());
 
-    private final DomainDriver driver;
-    private final Dispatcher dispatcher;
-    private final String owner;
-    private final List<Listener> listeners;
-    private final Set<ClientConnection> clients = ConcurrentHashMap.newKeySet();
-    private final ThreadFactory threads;
-
-    private record Listener(Path path, boolean readOnly, ServerSocketChannel channel) {
-    }
+    private final List<IoLoop.Listener> listeners;
+    private final IoLoop loop;
 
     @Activate
     public RpcServer(@Reference DomainDriver driver, @Reference HostService host, RpcConfig config) throws IOException {
         this(driver, host, config.enabled() ? socketOf(config, driver) : null,
-                config.socket_ro().isBlank() ? null : Path.of(config.socket_ro()));
+                config.socket__ro().isBlank() ? null : Path.of(config.socket__ro()), Limits.of(config),
+                ch -> PeerCredentials.user(ch).orElse("?"));
     }
 
     /** Without host facts: the host procedures answer NO_SUPPORT (tests of the other procedures). */
     RpcServer(DomainDriver driver, Path socket, Path readOnlySocket) throws IOException {
-        this(driver, null, socket, readOnlySocket);
+        this(driver, null, socket, readOnlySocket, Limits.DEFAULTS, ch -> PeerCredentials.user(ch).orElse("?"));
     }
 
     RpcServer(DomainDriver driver, HostService host, Path socket, Path readOnlySocket) throws IOException {
-        this.driver = driver;
-        this.dispatcher = new Dispatcher(driver, host, RpcServer::hostname);
-        this.owner = Files.getOwner(Path.of("/proc/self")).getName();
-        AtomicInteger n = new AtomicInteger();
-        this.threads = r -> {
-            Thread t = new Thread(r, "kvmtool-rpc-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+        this(driver, host, socket, readOnlySocket, Limits.DEFAULTS, ch -> PeerCredentials.user(ch).orElse("?"));
+    }
+
+    /** @param credentials the peer's user of an accepted connection (SO_PEERCRED; tests may fail it) */
+    RpcServer(DomainDriver driver, HostService host, Path socket, Path readOnlySocket, Limits limits,
+              Function<SocketChannel, String> credentials) throws IOException {
         if (socket == null) {
             this.listeners = List.of();
+            this.loop = null;
             return;
         }
-        Listener rw = listen(socket, false);
-        Listener ro;
+        IoLoop.Listener rw = listen(socket, false, limits);
+        IoLoop.Listener ro = null;
         try {
-            ro = listen(readOnlySocket != null ? readOnlySocket : SocketPaths.readOnlyOf(socket), true);
+            ro = listen(readOnlySocket != null ? readOnlySocket : SocketPaths.readOnlyOf(socket), true, limits);
+            this.listeners = List.of(rw, ro);
+            this.loop = new IoLoop(driver, new Dispatcher(driver, host, RpcServer::hostname),
+                    Files.getOwner(Path.of("/proc/self")).getName(), limits, listeners, credentials);
         } catch (IOException | RuntimeException e) {
             close(rw);
+            if (ro != null) {
+                close(ro);
+            }
             throw e;
         }
-        this.listeners = List.of(rw, ro);
-        listeners.forEach(l -> threads.newThread(() -> acceptLoop(l)).start());
-        LOG.info("rpc: serving libvirt clients on " + rw.path() + " (read-only: " + ro.path() + ")");
+        LOG.info("rpc: serving libvirt clients on " + rw.path() + " (read-only: " + ro.path() + "), " + limits);
     }
 
     private static Path socketOf(RpcConfig config, DomainDriver driver) {
@@ -101,21 +95,26 @@ public class RpcServer {
 
     /** The socket path of the read-write listener, or empty when disabled. */
     Optional<Path> socket() {
-        return listeners.stream().filter(l -> !l.readOnly()).map(Listener::path).findFirst();
+        return listeners.stream().filter(l -> !l.readOnly()).map(IoLoop.Listener::path).findFirst();
     }
 
-    private static Listener listen(Path path, boolean readOnly) throws IOException {
+    /** The connections, the budget and the threads, for tests. */
+    IoLoop loop() {
+        return loop;
+    }
+
+    private static IoLoop.Listener listen(Path path, boolean readOnly, Limits limits) throws IOException {
         Files.createDirectories(path.getParent());
         removeStale(path);
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.bind(UnixDomainSocketAddress.of(path));
+            ch.bind(UnixDomainSocketAddress.of(path), limits.maxQueuedClients());
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(readOnly ? "rw-rw-rw-" : "rw-------"));
         } catch (IOException e) {
             ch.close();
             throw new KvmtoolException(ErrorCode.SYSTEM_ERROR, "cannot listen on " + path + ": " + e.getMessage(), e);
         }
-        return new Listener(path, readOnly, ch);
+        return new IoLoop.Listener(path, readOnly, ch);
     }
 
     /** A socket file nobody answers on is a leftover of a crash; one that answers belongs to a live daemon. */
@@ -131,37 +130,15 @@ public class RpcServer {
         }
     }
 
-    private void acceptLoop(Listener l) {
-        while (l.channel().isOpen()) {
-            try {
-                SocketChannel client = l.channel().accept();
-                String user = PeerCredentials.user(client).orElse("?");
-                if (!l.readOnly() && !user.equals(owner)) {
-                    LOG.warning("rpc: refused user '" + user + "' on the read-write socket " + l.path()
-                            + " (only '" + owner + "'; others may use the read-only socket)");
-                    client.close();
-                    continue;
-                }
-                ClientConnection[] self = new ClientConnection[1];
-                self[0] = new ClientConnection(client, user, l.readOnly(), driver, dispatcher,
-                        () -> clients.remove(self[0]));
-                clients.add(self[0]);
-                self[0].start(threads);
-            } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "rpc: accept on " + l.path() + " failed", e);
-            }
-        }
-    }
-
     @Deactivate
     public void close() {
         listeners.forEach(RpcServer::close);
-        List.copyOf(clients).forEach(ClientConnection::close);
+        if (loop != null) {
+            loop.close();
+        }
     }
 
-    private static void close(Listener l) {
+    private static void close(IoLoop.Listener l) {
         try {
             l.channel().close();
             Files.deleteIfExists(l.path());

@@ -4,9 +4,6 @@ import java.nio.charset.StandardCharsets;
 
 /** XDR decoding over one received payload; a malformed payload is an {@link RpcException}, never a crash. */
 final class XdrIn {
-    /** No string in a call we serve is legitimately larger (libvirt's REMOTE_STRING_MAX is 4 MiB). */
-    private static final int MAX_STRING = 4 << 20;
-
     private final byte[] buf;
     private int pos;
 
@@ -33,8 +30,9 @@ final class XdrIn {
 
     String readString() {
         int len = readInt();
-        if (len < 0 || len > MAX_STRING) {
-            throw RpcException.malformed("string length " + (len & 0xffffffffL));
+        if (len < 0 || len > ProtocolLimits.STRING_MAX) {
+            throw RpcException.malformed("string length " + (len & 0xffffffffL) + " is above REMOTE_STRING_MAX ("
+                    + ProtocolLimits.STRING_MAX + ")");
         }
         byte[] b = readFixedOpaque(len);
         return new String(b, StandardCharsets.UTF_8);
@@ -42,6 +40,18 @@ final class XdrIn {
 
     String readOptionalString() {
         return readInt() == 0 ? null : readString();
+    }
+
+    /**
+     * An element count (of an array, or the most elements a reply may carry), checked against its bound in
+     * remote_protocol.x before it is used: libvirt's decoder refuses more too.
+     */
+    int readCount(int max, String what) {
+        int n = readInt();
+        if (n < 0 || n > max) {
+            throw RpcException.malformed(what + " " + (n & 0xffffffffL) + " is above its limit " + max);
+        }
+        return n;
     }
 
     byte[] readFixedOpaque(int len) {

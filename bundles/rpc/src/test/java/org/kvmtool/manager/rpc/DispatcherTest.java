@@ -15,7 +15,7 @@ import org.kvmtool.manager.api.testing.FakeDomainDriver;
 /** Calls decoded and answered without a socket: what reaches the session and the driver. */
 class DispatcherTest {
     private final FakeDomainDriver driver = new FakeDomainDriver();
-    private final Dispatcher dispatcher = new Dispatcher(driver, null, () -> "host");
+    private final Dispatcher dispatcher = new Dispatcher(driver, () -> "host");
     private final List<String> consoles = new ArrayList<>();
     private final Session session = new Session() {
         @Override

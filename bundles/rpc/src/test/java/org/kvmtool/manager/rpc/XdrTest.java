@@ -3,6 +3,7 @@ package org.kvmtool.manager.rpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HexFormat;
 import java.util.List;
@@ -78,5 +79,19 @@ class XdrTest {
         assertThrows(RpcException.class, () -> new XdrIn(hex("7fffffff 00"), 0).readString());
         assertThrows(RpcException.class, () -> new XdrIn(hex("00000008 4142"), 0).readString());
         assertThrows(RpcException.class, () -> Packet.decode(hex("00000010 20008086 00000001 00000001")));
+    }
+
+    @Test
+    void stringsAndCountsAreBoundedByLibvirtsLimitsBeforeAllocation() {
+        // a string of 2^31 and one of REMOTE_STRING_MAX + 1, in a payload of a few bytes
+        RpcException huge = assertThrows(RpcException.class, () -> new XdrIn(hex("80000000 00000000"), 0).readString());
+        assertTrue(huge.getMessage().contains("2147483648"), huge.getMessage());
+        assertThrows(RpcException.class, () -> new XdrIn(hex("00400001 00000000"), 0).readString());
+        // an array count of 2^30 against REMOTE_DOMAIN_LIST_MAX
+        RpcException count = assertThrows(RpcException.class,
+                () -> new XdrIn(hex("40000000"), 0).readCount(ProtocolLimits.DOMAIN_LIST_MAX, "maxids"));
+        assertEquals("Unable to decode message payload: maxids 1073741824 is above its limit 16384", count.getMessage());
+        assertThrows(RpcException.class, () -> new XdrIn(hex("ffffffff"), 0).readCount(10, "n"));
+        assertEquals(16384, new XdrIn(hex("00004000"), 0).readCount(ProtocolLimits.DOMAIN_LIST_MAX, "maxids"));
     }
 }

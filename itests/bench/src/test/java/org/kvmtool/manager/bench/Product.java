@@ -84,8 +84,18 @@ final class Product implements AutoCloseable {
         config.forEach((k, v) -> cfg.append(k).append(" = ").append(v).append('\n'));
         Files.writeString(home.resolve("etc/org.kvmtool.manager.cfg"), cfg.toString());
         // virsh's socket too: the default one may be held by another instance on the machine
-        Files.writeString(home.resolve("etc/org.kvmtool.manager.rpc.cfg"), "socket = " + state.resolve("rpc.sock")
-                + "\nsocket_ro = " + state.resolve("rpc-ro.sock") + "\n");
+        Files.writeString(home.resolve("etc/org.kvmtool.manager.rpc.cfg"), "socket = " + rpcSocket()
+                + "\nsocket_ro = " + rpcReadOnlySocket() + "\n");
+    }
+
+    /** virsh's read-write socket of this instance (the manager's own user only). */
+    Path rpcSocket() {
+        return state.resolve("rpc.sock");
+    }
+
+    /** virsh's read-only socket of this instance (every local user). */
+    Path rpcReadOnlySocket() {
+        return state.resolve("rpc-ro.sock");
     }
 
     /** bin/start, then waits for Jolokia to answer kvmtool:type=Manager; returns the milliseconds that took. */
